@@ -1,0 +1,106 @@
+"""One any-llm provider instance per (provider entry, credential, event loop), built lazily.
+
+An async HTTP client is bound to the event loop that first used it, so async calls get an
+instance per running loop (dropped with the loop). Sync calls go through any-llm's sync API,
+which runs every call on any-llm's own long-lived runner loop, so they share one instance.
+any-llm is imported here, on the first call, never at ``import llmhub_runtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from .errors import MissingCredentialError
+
+if TYPE_CHECKING:
+    from any_llm import AnyLLM
+
+    from .models import Target
+
+__all__ = ["NO_KEY", "ClientPool", "read_credential"]
+
+NO_KEY = "llmhub-no-key"
+"""Sent as the key to providers that need none, so no SDK falls back to its own env lookup."""
+
+_Key = tuple[str, str, str | None, tuple[tuple[str, str], ...]]
+
+
+def read_credential(target: Target, role: str | None = None) -> str:
+    """The API key for ``target`` from its ``env_key``, read now; ``MissingCredentialError`` if unset."""
+    if target.env_key is None:
+        return NO_KEY
+    value = os.environ.get(target.env_key, "").strip()
+    if not value:
+        raise MissingCredentialError(target.env_key, target.provider, role)
+    return value
+
+
+class ClientPool:
+    """Thread-safe cache of any-llm provider instances."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sync: dict[_Key, AnyLLM] = {}
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, AnyLLM]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, target: Target, api_key: str, *, loop: asyncio.AbstractEventLoop | None) -> AnyLLM:
+        """The instance for ``target`` and ``api_key`` on ``loop`` (``None``: the sync API)."""
+        key: _Key = (
+            target.provider,
+            target.kind,
+            target.api_base,
+            (("key", api_key), *sorted((k, repr(v)) for k, v in target.client_args.items())),
+        )
+        cache = self._sync if loop is None else self._by_loop.get(loop)
+        client = cache.get(key) if cache is not None else None
+        if client is not None:
+            return client
+        with self._lock:
+            cache = self._sync if loop is None else self._by_loop.setdefault(loop, {})
+            client = cache.get(key)
+            if client is None:
+                client = cache[key] = _create(target, api_key)
+            return client
+
+    def drain(self) -> list[AnyLLM]:
+        """Forget every instance and return them, for closing."""
+        with self._lock:
+            clients = list(self._sync.values())
+            for per_loop in self._by_loop.values():
+                clients.extend(per_loop.values())
+            self._sync.clear()
+            self._by_loop = weakref.WeakKeyDictionary()
+        return clients
+
+
+def _create(target: Target, api_key: str) -> AnyLLM:
+    from any_llm import AnyLLM
+
+    provider_class = AnyLLM.get_provider_class(target.kind)
+    options: dict[str, Any] = dict(target.client_args)
+    if getattr(provider_class, "MAX_RETRIES_SUPPORT", "unsupported") != "unsupported":
+        options.setdefault("max_retries", 0)  # llmhub's attempts are the only ones
+    return AnyLLM.create(
+        target.kind,
+        api_key=api_key,
+        api_base=target.api_base,
+        unified_exceptions=True,
+        **options,
+    )
+
+
+async def close_client(client: AnyLLM) -> None:
+    """Close the HTTP client behind an any-llm instance, if it has one."""
+    inner = getattr(client, "client", None)
+    close = getattr(inner, "close", None) or getattr(inner, "aclose", None)
+    if close is None:
+        return
+    result = close()
+    if asyncio.iscoroutine(result):
+        await result

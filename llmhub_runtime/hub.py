@@ -1,0 +1,354 @@
+"""``LLMHub``: call LLMs by role. Sync and async twins share one planner (``retry.CallPlan``).
+
+Each public method does the same three things: ``_prepare`` (resolve the role, enforce its
+mode, read credentials, check the input — all before any network), then drive the plan,
+whose attempts call any-llm on a pooled provider instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+
+from . import errors as e
+from . import streams
+from .clients import ClientPool, close_client, read_credential
+from .config_loader import config_from_dict, default_config_path, load_config
+from .hooks import CallEvent, HookRunner, Usage
+from .inputs import check_embedding_input, check_messages
+from .models import ResolvedCall, RuntimeConfig, Target
+from .resolver import Resolver
+from .retry import Attempt, CallPlan, Emit, Timer, Wait
+
+if TYPE_CHECKING:
+    from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
+
+__all__ = ["LLMHub"]
+
+logger = logging.getLogger("llmhub_runtime")
+T = TypeVar("T")
+
+_OPENAI_STYLE: dict[str, bool] = {}
+
+
+class LLMHub:
+    """Calls LLMs by role name, as configured in ``llmhub.yaml``.
+
+    >>> hub = LLMHub()                                   # $LLMHUB_CONFIG, else ./llmhub.yaml
+    >>> hub.completion("llm.inference", [{"role": "user", "content": "Hi"}])  # doctest: +SKIP
+    """
+
+    _shared: ClassVar[dict[str, LLMHub]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        config_path: str | os.PathLike[str] | None = None,
+        *,
+        config: RuntimeConfig | Mapping[str, Any] | None = None,
+        hooks: Sequence[object] = (),
+        strict: bool = False,
+        timer: Timer | None = None,
+    ) -> None:
+        if config is not None and config_path is not None:
+            raise e.UsageError("Pass either config_path= or config=, not both.")
+        if config is None:
+            runtime = load_config(config_path)
+        elif isinstance(config, RuntimeConfig):
+            runtime = config
+        elif isinstance(config, Mapping):
+            runtime = config_from_dict(config)
+        else:
+            raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
+        self._resolver = Resolver(runtime, strict=strict)
+        self._hooks = HookRunner(hooks)
+        self._timer = timer or Timer()
+        self._clients = ClientPool()
+        self._closed = False
+
+    @classmethod
+    def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
+        """One hub per config file, process-wide (so framework adapters share HTTP clients)."""
+        key = str(Path(config_path if config_path is not None else default_config_path()).resolve())
+        hub = cls._shared.get(key)
+        if hub is None or hub._closed:
+            with cls._shared_lock:
+                hub = cls._shared.get(key)
+                if hub is None or hub._closed:
+                    hub = cls._shared[key] = cls(key)
+        return hub
+
+    # --- introspection --------------------------------------------------------------------
+
+    @property
+    def config(self) -> RuntimeConfig:
+        """The validated config."""
+        return self._resolver.config
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Configured role names."""
+        return self._resolver.roles
+
+    def resolve(self, role: str) -> ResolvedCall:
+        """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
+        return self._resolver.resolve(role)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<LLMHub roles={list(self.roles)} {state}>"
+
+    # --- chat -----------------------------------------------------------------------------
+
+    def completion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
+        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
+        plan, msgs = self._chat_plan(role, messages, stream)
+
+        def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=None)
+            args = _arguments(step.target, params_override, kwargs, stream, client)
+            result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
+            return (next(result), result) if stream else result
+
+        result = self._drive(plan, attempt)
+        if stream:
+            return streams.stream(plan, result[0], result[1], self._emit)
+        self._emit_end(plan, result)
+        return result  # type: ignore[no-any-return]
+
+    async def acompletion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
+        """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
+        plan, msgs = self._chat_plan(role, messages, stream)
+        loop = asyncio.get_running_loop()
+
+        async def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=loop)
+            args = _arguments(step.target, params_override, kwargs, stream, client)
+            result = await client.acompletion(step.target.model, msgs, **args)
+            return (await anext(result), result) if stream else result
+
+        result = await self._adrive(plan, attempt)
+        if stream:
+            return streams.astream(plan, result[0], result[1], self._aemit)
+        await self._aemit_end(plan, result)
+        return result  # type: ignore[no-any-return]
+
+    # --- embeddings -----------------------------------------------------------------------
+
+    def embedding(
+        self,
+        role: str,
+        input: str | Sequence[str],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> CreateEmbeddingResponse:
+        """Embeddings for ``input`` (a string or a list of strings) with ``role``."""
+        plan, inputs = self._embedding_plan(role, input)
+
+        def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=None)
+            args = _arguments(step.target, params_override, kwargs, False, None)
+            return client._embedding(step.target.model, inputs, allow_running_loop=True, **args)
+
+        result = self._drive(plan, attempt)
+        self._emit_end(plan, result)
+        return result  # type: ignore[no-any-return]
+
+    async def aembedding(
+        self,
+        role: str,
+        input: str | Sequence[str],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> CreateEmbeddingResponse:
+        """Async embeddings for ``input`` with ``role``."""
+        plan, inputs = self._embedding_plan(role, input)
+        loop = asyncio.get_running_loop()
+
+        async def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=loop)
+            args = _arguments(step.target, params_override, kwargs, False, None)
+            return await client.aembedding(step.target.model, inputs, **args)
+
+        result = await self._adrive(plan, attempt)
+        await self._aemit_end(plan, result)
+        return result  # type: ignore[no-any-return]
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every HTTP client the hub opened. Further calls raise ``HubClosedError``."""
+        self._closed = True
+        from any_llm.utils.aio import run_async_in_sync
+
+        for client in self._clients.drain():
+            try:
+                run_async_in_sync(close_client(client), allow_running_loop=True)
+            except Exception:  # a client bound to a loop that is gone: nothing left to close
+                logger.debug("llmhub: could not close a client", exc_info=True)
+
+    async def aclose(self) -> None:
+        """Async twin of ``close``."""
+        await asyncio.to_thread(self.close)
+
+    def __enter__(self) -> LLMHub:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LLMHub:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # --- shared core --------------------------------------------------------------------------
+
+    def _prepare(self, role: str, mode: Literal["chat", "embedding"], method: str, stream: bool) -> CallPlan:
+        if self._closed:
+            raise e.HubClosedError("This LLMHub is closed; create a new one.")
+        call = self.resolve(role)
+        if call.mode != mode:
+            raise e.ModeMismatchError(role, call.mode, method, mode)
+        keys = [read_credential(target, role) for target in call.targets]
+        return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
+
+    def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
+        plan = self._prepare(role, "chat", "completion", stream)
+        return plan, check_messages(messages)
+
+    def _embedding_plan(self, role: str, input: Any) -> tuple[CallPlan, str | list[str]]:
+        plan = self._prepare(role, "embedding", "embedding", False)
+        return plan, check_embedding_input(input)
+
+    def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
+        steps = plan.steps()
+        step = next(steps)
+        while True:
+            if isinstance(step, Emit):
+                self._emit(step.event)
+            elif isinstance(step, Wait):
+                self._timer.sleep(step.seconds)
+            else:
+                try:
+                    result = attempt(step)
+                except Exception as exc:
+                    step = steps.send(exc)
+                    continue
+                steps.close()
+                return result
+            step = next(steps)
+
+    async def _adrive(self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]]) -> T:
+        steps = plan.steps()
+        step = next(steps)
+        while True:
+            if isinstance(step, Emit):
+                await self._aemit(step.event)
+            elif isinstance(step, Wait):
+                await self._timer.asleep(step.seconds)
+            else:
+                try:
+                    result = await attempt(step)
+                except Exception as exc:
+                    step = steps.send(exc)
+                    continue
+                steps.close()
+                return result
+            step = next(steps)
+
+    def _emit(self, event: CallEvent) -> None:
+        _log(event)
+        if self._hooks:
+            self._hooks.emit(event)
+
+    async def _aemit(self, event: CallEvent) -> None:
+        _log(event)
+        if self._hooks:
+            await self._hooks.aemit(event)
+
+    def _emit_end(self, plan: CallPlan, result: Any) -> None:
+        if self._hooks:
+            self._hooks.emit(_end_event(plan, result))
+
+    async def _aemit_end(self, plan: CallPlan, result: Any) -> None:
+        if self._hooks:
+            await self._hooks.aemit(_end_event(plan, result))
+
+
+def _end_event(plan: CallPlan, result: Any) -> CallEvent:
+    return plan.event("end", usage=Usage.from_response(result), answered_model=getattr(result, "model", None))
+
+
+def _log(event: CallEvent) -> None:
+    if event.kind != "error":
+        return
+    if event.wait is not None:
+        logger.warning(
+            "llmhub: role %r: %s from %s/%s on attempt %d; retrying in %.2fs",
+            event.role, event.error_type, event.provider, event.model, event.attempt, event.wait,
+        )  # fmt: skip
+    else:
+        logger.warning(
+            "llmhub: role %r: %s from %s/%s on attempt %d; %s",
+            event.role, event.error_type, event.provider, event.model, event.attempt,
+            "giving up" if event.final else "moving to the next target",
+        )  # fmt: skip
+
+
+def _arguments(
+    target: Target, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any], stream: bool, client: Any
+) -> dict[str, Any]:
+    """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key."""
+    args = dict(target.params)
+    for layer in (override, kwargs):
+        for key, value in (layer or {}).items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = value
+    if target.timeout is not None and "timeout" not in args:
+        args["timeout"] = target.timeout
+    if stream:
+        args["stream"] = True
+        if "stream_options" not in args and _openai_style(client):
+            args["stream_options"] = {"include_usage": True}
+    return args
+
+
+def _openai_style(client: Any) -> bool:
+    """Whether the provider speaks OpenAI's wire format (and so sends a usage chunk on request)."""
+    name = type(client).__qualname__
+    known = _OPENAI_STYLE.get(name)
+    if known is None:
+        from any_llm.providers.openai.base import BaseOpenAIProvider
+
+        known = _OPENAI_STYLE[name] = isinstance(client, BaseOpenAIProvider)
+    return known

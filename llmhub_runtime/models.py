@@ -1,0 +1,199 @@
+"""Config models for ``llmhub.yaml`` and the resolved call they produce.
+
+Every model is frozen and rejects unknown keys. ``RuntimeConfig`` is what the loader
+validates a file into; ``ResolvedCall`` is what the resolver hands the hub for one role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "DefaultsConfig",
+    "FallbackConfig",
+    "Mode",
+    "ProviderConfig",
+    "ResolvedCall",
+    "RetryPolicy",
+    "RoleConfig",
+    "RuntimeConfig",
+    "Target",
+]
+
+Mode = Literal["chat", "embedding"]
+"""What a role does: ``chat`` → ``completion()``, ``embedding`` → ``embedding()``."""
+
+MODES: tuple[str, ...] = ("chat", "embedding")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class RetryPolicy(_Frozen):
+    """How often one target is tried and how long to wait between attempts."""
+
+    max_attempts: int = Field(1, ge=1, le=20, description="Attempts per target, the first one included.")
+    backoff: float = Field(0.5, ge=0, le=60, description="Base wait in seconds; doubles each retry, with jitter.")
+    max_backoff: float = Field(20.0, ge=0, le=600, description="Cap on one computed wait, in seconds.")
+    max_retry_after: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="Longest Retry-After llmhub will honour; a longer one moves on to the next target.",
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"RetryPolicy(max_attempts={self.max_attempts}, backoff={self.backoff}, "
+            f"max_backoff={self.max_backoff}, max_retry_after={self.max_retry_after})"
+        )
+
+
+class ProviderConfig(_Frozen):
+    """One provider entry: which any-llm provider it is and how to reach and authenticate it."""
+
+    kind: str | None = Field(None, description="any-llm provider id; defaults to the entry's name.")
+    env_key: str | None = Field(
+        None,
+        description=(
+            "Environment variable holding the API key, read at call time. null: no key needed. "
+            "Omitted: <KIND>_API_KEY (none for local servers such as llamacpp and ollama)."
+        ),
+    )
+    api_base: str | None = Field(None, description="Base URL of the provider's API.")
+    client_args: dict[str, Any] = Field(default_factory=dict, description="Passed to the provider's client.")
+    timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
+    retry: RetryPolicy | None = None
+
+    def __repr__(self) -> str:
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+
+
+class FallbackConfig(_Frozen):
+    """One fallback: another role (``role:``) or an inline target (``provider:`` + ``model:``)."""
+
+    role: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> FallbackConfig:
+        if self.role is not None and (self.provider or self.model or self.params):
+            raise ValueError("a fallback is either 'role: NAME' or 'provider:' + 'model:', not both")
+        if self.role is None and not (self.provider and self.model):
+            raise ValueError("a fallback needs 'role: NAME', or both 'provider:' and 'model:'")
+        return self
+
+
+class RoleConfig(_Frozen):
+    """One role: the target it calls, its mode, params and reliability policy."""
+
+    provider: str | None = None
+    model: str | None = None
+    mode: Mode | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    description: str | None = None
+    timeout: float | None = Field(None, gt=0)
+    retry: RetryPolicy | None = None
+    fallbacks: list[FallbackConfig] = Field(default_factory=list)
+    context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
+
+
+class DefaultsConfig(_Frozen):
+    """Values filling what a role leaves out (params are merged under the role's)."""
+
+    provider: str | None = None
+    model: str | None = None
+    mode: Mode | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    timeout: float | None = Field(None, gt=0)
+    retry: RetryPolicy | None = None
+
+
+class RuntimeConfig(_Frozen):
+    """A whole validated ``llmhub.yaml``."""
+
+    project: str | None = None
+    env: str | None = None
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    roles: dict[str, RoleConfig] = Field(default_factory=dict)
+    defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
+
+    def __repr__(self) -> str:
+        return (
+            f"RuntimeConfig(project={self.project!r}, env={self.env!r}, "
+            f"providers={sorted(self.providers)}, roles={sorted(self.roles)})"
+        )
+
+
+class Target(_Frozen):
+    """One concrete provider + model to call, with everything merged in."""
+
+    provider: str
+    kind: str
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    param_sources: dict[str, str] = Field(default_factory=dict)
+    api_base: str | None = None
+    env_key: str | None = None
+    client_args: dict[str, Any] = Field(default_factory=dict)
+    timeout: float | None = None
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    via_role: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``provider/model``, the target's name in messages."""
+        return f"{self.provider}/{self.model}"
+
+    def __repr__(self) -> str:
+        return f"Target({self.label!r}, kind={self.kind!r}, via_role={self.via_role!r})"
+
+
+class ResolvedCall(_Frozen):
+    """What one role resolves to: its mode and its chain of targets, primary first."""
+
+    role: str
+    mode: Mode
+    targets: tuple[Target, ...]
+    source: Literal["role", "defaults"] = "role"
+    env: str | None = None
+
+    @property
+    def primary(self) -> Target:
+        """The first target tried."""
+        return self.targets[0]
+
+    @property
+    def provider(self) -> str:
+        return self.primary.provider
+
+    @property
+    def kind(self) -> str:
+        return self.primary.kind
+
+    @property
+    def model(self) -> str:
+        return self.primary.model
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        return self.primary.params
+
+    @property
+    def api_base(self) -> str | None:
+        return self.primary.api_base
+
+    @property
+    def from_defaults(self) -> bool:
+        """True when the role is not configured and ``defaults`` supplied the whole target."""
+        return self.source == "defaults"
+
+    def __repr__(self) -> str:
+        chain = " -> ".join(t.label for t in self.targets)
+        return f"ResolvedCall(role={self.role!r}, mode={self.mode!r}, targets={chain!r}, source={self.source!r})"

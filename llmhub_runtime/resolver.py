@@ -1,0 +1,240 @@
+"""Role name → ``ResolvedCall``: merge defaults, role and provider into a chain of targets.
+
+Precedence, lowest first, as one ordered list (see ``PARAM_LAYERS``)::
+
+    defaults.params < role.params < params_override (call) < keyword arguments (call)
+
+The first two are merged here; the hub applies the call's own layers on top. ``timeout`` and
+``retry`` come from the role, else its provider entry, else ``defaults``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .errors import UnknownRoleError
+from .models import FallbackConfig, ProviderConfig, ResolvedCall, RetryPolicy, RoleConfig, RuntimeConfig, Target
+from .providers import default_env_key, known_provider_ids
+
+__all__ = [
+    "PARAM_LAYERS",
+    "ConfigProblemError",
+    "Resolver",
+    "build_call",
+    "close_matches",
+    "merge_params",
+    "provider_entry",
+]
+
+logger = logging.getLogger("llmhub_runtime")
+
+PARAM_LAYERS = ("defaults", "role", "params_override", "kwargs")
+"""Where a call's params come from, lowest precedence first."""
+
+Loc = tuple[str | int, ...]
+
+
+class ConfigProblemError(Exception):
+    """Internal: one config problem at a key path, turned into a ``ConfigProblem`` by the loader."""
+
+    def __init__(self, loc: Loc, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+        self.suggestion = suggestion
+
+
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Candidates that look like ``word``, best first (difflib, like pydantic-ai)."""
+    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+
+
+def merge_params(*layers: tuple[str, Mapping[str, Any] | None]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge ``(source, params)`` layers, later wins; returns the params and each one's source."""
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for source, params in layers:
+        for key, value in (params or {}).items():
+            merged[key] = value
+            sources[key] = source
+    return merged, sources
+
+
+def provider_entry(config: RuntimeConfig, name: str, loc: Loc) -> ProviderConfig:
+    entry = config.providers.get(name)
+    if entry is not None:
+        return entry
+    if name in known_provider_ids():
+        return ProviderConfig()  # a bare any-llm id is declared implicitly, with default settings
+    match = close_matches(name, [*config.providers, *known_provider_ids()], n=1)
+    declared = ", ".join(sorted(config.providers)) or "none"
+    raise ConfigProblemError(
+        loc,
+        f"provider {name!r} is not declared under 'providers:' (declared: {declared}) "
+        "and is not a provider id any-llm knows",
+        match[0] if match else None,
+    )
+
+
+def _target(
+    config: RuntimeConfig,
+    *,
+    provider: str,
+    model: str,
+    params: tuple[tuple[str, Mapping[str, Any] | None], ...],
+    timeout: float | None,
+    retry: RetryPolicy | None,
+    loc: Loc,
+    via_role: str | None,
+) -> Target:
+    entry = provider_entry(config, provider, loc)
+    kind = entry.kind or provider
+    env_key = entry.env_key if "env_key" in entry.model_fields_set else default_env_key(kind)
+    merged, sources = merge_params(*params)
+    return Target(
+        provider=provider,
+        kind=kind,
+        model=model,
+        params=merged,
+        param_sources=sources,
+        api_base=entry.api_base,
+        env_key=env_key,
+        client_args=entry.client_args,
+        timeout=timeout or entry.timeout or config.defaults.timeout,
+        retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
+        via_role=via_role,
+    )
+
+
+def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tuple[str, Target]:
+    defaults = config.defaults
+    provider = role.provider or defaults.provider
+    model = role.model or defaults.model
+    mode = role.mode or defaults.mode or "chat"
+    for field, value in (("provider", provider), ("model", model)):
+        if not value:
+            raise ConfigProblemError(
+                (*loc, field), f"role {name!r} has no {field}; set it on the role or under 'defaults:'"
+            )
+    assert provider and model
+    target = _target(
+        config,
+        provider=provider,
+        model=model,
+        params=(("defaults", defaults.params), ("role", role.params)),
+        timeout=role.timeout,
+        retry=role.retry,
+        loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
+        via_role=name,
+    )
+    return mode, target
+
+
+def _chain(config: RuntimeConfig, name: str, seen: tuple[str, ...]) -> tuple[str, list[Target]]:
+    loc: Loc = ("roles", name)
+    role = config.roles[name]
+    mode, primary = _primary(config, name, role, loc)
+    targets = [primary]
+    for index, fallback in enumerate(role.fallbacks):
+        targets.extend(_fallback_targets(config, name, role, mode, fallback, (*loc, "fallbacks", index), seen))
+    return mode, targets
+
+
+def _fallback_targets(
+    config: RuntimeConfig,
+    name: str,
+    role: RoleConfig,
+    mode: str,
+    fallback: FallbackConfig,
+    loc: Loc,
+    seen: tuple[str, ...],
+) -> list[Target]:
+    if fallback.role is None:
+        assert fallback.provider and fallback.model
+        return [
+            _target(
+                config,
+                provider=fallback.provider,
+                model=fallback.model,
+                params=(("defaults", config.defaults.params), ("fallback", fallback.params)),
+                timeout=role.timeout,
+                retry=role.retry,
+                loc=(*loc, "provider"),
+                via_role=name,
+            )
+        ]
+    other = fallback.role
+    if other not in config.roles:
+        match = close_matches(other, config.roles, n=1)
+        raise ConfigProblemError((*loc, "role"), f"fallback role {other!r} is not defined", match[0] if match else None)
+    if other in seen:
+        cycle = " -> ".join([*seen, other])
+        raise ConfigProblemError((*loc, "role"), f"fallback cycle: {cycle}")
+    other_mode, targets = _chain(config, other, (*seen, other))
+    if other_mode != mode:
+        raise ConfigProblemError(
+            (*loc, "role"), f"fallback role {other!r} has mode {other_mode!r} but role {name!r} has mode {mode!r}"
+        )
+    return targets
+
+
+def build_call(config: RuntimeConfig, name: str) -> ResolvedCall:
+    """Resolve one configured role; raises ``ConfigProblemError`` where the config is incomplete."""
+    mode, targets = _chain(config, name, (name,))
+    return ResolvedCall(role=name, mode=mode, targets=tuple(targets), env=config.env)
+
+
+def _defaults_call(config: RuntimeConfig, name: str) -> ResolvedCall | None:
+    """The call an unknown role gets from ``defaults``, when defaults name a complete target."""
+    defaults = config.defaults
+    if not (defaults.provider and defaults.model and defaults.mode):
+        return None
+    target = _target(
+        config,
+        provider=defaults.provider,
+        model=defaults.model,
+        params=(("defaults", defaults.params),),
+        timeout=None,
+        retry=None,
+        loc=("defaults", "provider"),
+        via_role=None,
+    )
+    return ResolvedCall(role=name, mode=defaults.mode, targets=(target,), source="defaults", env=config.env)
+
+
+class Resolver:
+    """Resolves role names against one validated config; every configured role is resolved up front."""
+
+    def __init__(self, config: RuntimeConfig, *, strict: bool = False) -> None:
+        self.config = config
+        self.strict = strict
+        self._calls = {name: build_call(config, name) for name in config.roles}
+        self._warned: set[str] = set()
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Configured role names, in file order."""
+        return tuple(self._calls)
+
+    def resolve(self, role: str) -> ResolvedCall:
+        """The resolved call for ``role``; ``UnknownRoleError`` if there is none."""
+        call = self._calls.get(role)
+        if call is not None:
+            return call
+        if not isinstance(role, str):
+            raise UnknownRoleError(repr(role), self.roles)
+        fallback = None if self.strict else _defaults_call(self.config, role)
+        if fallback is None:
+            raise UnknownRoleError(role, self.roles, close_matches(role, self.roles))
+        if role not in self._warned:
+            self._warned.add(role)
+            logger.warning(
+                "role %r is not configured; using the target from 'defaults' (%s). "
+                "Add the role to llmhub.yaml, or pass strict=True to make this an error.",
+                role,
+                fallback.primary.label,
+            )
+        return fallback

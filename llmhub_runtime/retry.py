@@ -1,0 +1,198 @@
+"""The retry/fallback planner shared by the hub's sync and async drivers.
+
+``CallPlan.steps()`` is a generator, like tenacity's ``BaseRetrying.iter()``: it yields what
+to do next — ``Emit`` an event, make an ``Attempt`` on a target, or ``Wait`` — and the driver
+sends back the exception of a failed attempt (a successful attempt ends the plan). The
+drivers are short loops that differ only by ``await``. A role without fallbacks is a
+one-target chain; there is no second code path.
+
+What happens after a failure (``decide``):
+
+=============================================  ========================================
+failure                                        then
+=============================================  ========================================
+rate limit, timeout, connection, 5xx/overload  retry this target (backoff or Retry-After)
+Retry-After longer than ``max_retry_after``    next target
+context length, content filter, unknown model  next target, no retry
+authentication                                 next target, no retry
+bad request (400/422), stream interrupted      raise now: the request itself is wrong
+=============================================  ========================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from . import errors as e
+from .errors_map import map_exception
+from .hooks import CallEvent
+from .models import ResolvedCall, RetryPolicy, Target
+
+__all__ = ["Attempt", "CallPlan", "Emit", "Step", "SystemTimer", "Timer", "Wait", "decide"]
+
+
+class Timer:
+    """Clock, sleep and jitter in one injectable object (tests pass a fake)."""
+
+    def now(self) -> float:
+        """Monotonic seconds."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    def jitter(self) -> float:
+        """Factor in [0.5, 1.0] applied to each computed backoff."""
+        return random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not crypto
+
+
+SystemTimer = Timer
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Call ``target`` now; this is attempt ``number`` on it."""
+
+    target: Target
+    index: int
+    number: int
+    api_key: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Sleep this long before the next attempt."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Emit:
+    """Send this event to the hooks."""
+
+    event: CallEvent
+
+
+Step = Attempt | Wait | Emit
+Decision = tuple[Literal["retry", "next", "raise"], float]
+
+
+def decide(error: e.ProviderError, attempt: int, policy: RetryPolicy, jitter: float) -> Decision:
+    """What to do after ``error`` on attempt ``attempt`` of a target with ``policy``."""
+    if isinstance(error, e.StreamInterruptedError | e.AllTargetsFailedError):
+        return "raise", 0.0
+    if isinstance(error, e.ContextLengthError | e.ContentFilterError):
+        return "next", 0.0
+    if isinstance(error, e.BadRequestError):
+        return "raise", 0.0
+    retryable = isinstance(
+        error, e.RateLimitError | e.ProviderTimeoutError | e.ProviderConnectionError | e.ProviderServerError
+    )
+    if not retryable or attempt >= policy.max_attempts:
+        return "next", 0.0
+    if isinstance(error, e.RateLimitError) and error.retry_after is not None:
+        if error.retry_after > policy.max_retry_after:
+            return "next", 0.0
+        return "retry", error.retry_after
+    backoff = min(policy.max_backoff, policy.backoff * 2 ** (attempt - 1))
+    return "retry", backoff * jitter
+
+
+class CallPlan:
+    """The attempts of one call over a resolved chain of targets."""
+
+    def __init__(
+        self, call: ResolvedCall, api_keys: Sequence[str], *, stream: bool, timer: Timer, observed: bool
+    ) -> None:
+        self.call = call
+        self.api_keys = tuple(api_keys)
+        self.stream = stream
+        self.timer = timer
+        self.observed = observed
+        self.started = 0.0
+        self.current: Attempt | None = None
+
+    def event(self, kind: Literal["start", "end", "error"], **fields: object) -> CallEvent:
+        """An event for the current attempt."""
+        attempt = self.current
+        assert attempt is not None
+        base = CallEvent(
+            kind=kind,
+            role=self.call.role,
+            mode=self.call.mode,
+            provider=attempt.target.provider,
+            model=attempt.target.model,
+            attempt=attempt.number,
+            target_index=attempt.index,
+            stream=self.stream,
+            latency=self.timer.now() - self.started,
+        )
+        return replace(base, **fields)  # type: ignore[arg-type]
+
+    def to_error(self, exc: Exception) -> e.ProviderError:
+        """The llmhub error for an exception raised by the current attempt (re-raises foreign ones)."""
+        attempt = self.current
+        assert attempt is not None
+        if isinstance(exc, e.ProviderError):
+            error = exc
+        elif isinstance(exc, e.LLMHubError) or not _from_any_llm(exc):
+            raise exc
+        else:
+            error = map_exception(exc, target=attempt.target, role=self.call.role, api_key=attempt.api_key)
+            error.__cause__ = exc
+        error.attempts = attempt.number
+        return error
+
+    def steps(self) -> Generator[Step, Exception | None, None]:
+        """Yield steps until an attempt succeeds (``None`` sent back) or the chain is exhausted."""
+        failures: list[e.TargetFailure] = []
+        last: e.ProviderError | None = None
+        for index, target in enumerate(self.call.targets):
+            number = 0
+            while True:
+                number += 1
+                self.current = Attempt(target, index, number, self.api_keys[index])
+                self.started = self.timer.now()
+                if self.observed:
+                    yield Emit(self.event("start"))
+                outcome = yield self.current
+                if outcome is None:
+                    return
+                last = self.to_error(outcome)
+                verdict, wait = decide(last, number, target.retry, self.timer.jitter())
+                final = verdict == "raise" or (verdict == "next" and index == len(self.call.targets) - 1)
+                yield Emit(
+                    self.event(
+                        "error",
+                        error_type=type(last).__name__,
+                        wait=wait if verdict == "retry" else None,
+                        final=final,
+                    )
+                )
+                if verdict == "retry":
+                    yield Wait(wait)
+                    continue
+                failures.append(e.TargetFailure(target.provider, target.model, number, last))
+                if verdict == "raise":
+                    self._raise(failures, last)
+                break
+        assert last is not None
+        self._raise(failures, last)
+
+    def _raise(self, failures: list[e.TargetFailure], last: e.ProviderError) -> None:
+        if len(failures) == 1:
+            raise last
+        raise e.AllTargetsFailedError(self.call.role, failures) from last
+
+
+def _from_any_llm(exc: BaseException) -> bool:
+    module = type(exc).__module__
+    return module.startswith("any_llm") or isinstance(exc, TimeoutError | ConnectionError)

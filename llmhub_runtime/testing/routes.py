@@ -1,0 +1,179 @@
+"""What each endpoint answers: request body + (scripted reply | fault) → an `Outgoing` response.
+
+Pure functions of their inputs plus an `Ids` counter; `server` does the HTTP and the queueing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmhub_runtime.testing import anthropic_wire, brain, openai_wire
+from llmhub_runtime.testing.conversation import Answer, Conversation, count_tokens, dump_json, shape_answer
+from llmhub_runtime.testing.embeddings import DEFAULT_DIMENSIONS, embed, to_float32
+from llmhub_runtime.testing.replies import Api, Fault, Reply
+
+__all__ = ["Endpoint", "Ids", "Outgoing", "endpoint_for"]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One HTTP response: a JSON body, a list of SSE events, or raw bytes."""
+
+    status: int = 200
+    json: Any = None
+    events: tuple[bytes, ...] | None = None
+    raw: bytes | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def body_bytes(self) -> bytes:
+        """The body of a non-streaming response."""
+        if self.raw is not None:
+            return self.raw
+        return dump_json(self.json).encode("utf-8")
+
+
+class Ids:
+    """Per-server counters for response and tool-call ids (deterministic within one server)."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+
+    def new(self, prefix: str) -> str:
+        return f"{prefix}{next(self._counter)}"
+
+
+class Endpoint:
+    """Base for the three model endpoints."""
+
+    api: Api
+
+    def __init__(self, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS) -> None:
+        self.ids = ids
+        self.embedding_dimensions = embedding_dimensions
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        """The normal answer (`reply` None or without content: the default brain)."""
+        raise NotImplementedError
+
+    def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
+        """The provider-shaped error for a fault with a status."""
+        raise NotImplementedError
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        """A 200 whose body (or first SSE event) is not valid JSON."""
+        raise NotImplementedError
+
+    def auth_ok(self, headers: Mapping[str, str], api_key: str) -> bool:
+        """Whether the request carries `api_key` (lower-cased header names)."""
+        bearer = headers.get("authorization", "")
+        return bearer == f"Bearer {api_key}" or headers.get("x-api-key") == api_key
+
+    def _shape(
+        self, conversation: Conversation, reply: Reply | None, stop: tuple[str, ...], max_tokens: int | None, call_prefix: str
+    ) -> Answer:
+        base = brain.answer(conversation)
+        if reply is not None and reply.has_content:
+            chosen = reply
+        elif reply is not None:
+            chosen = Reply(
+                text=base.text,
+                tool_calls=base.tool_calls,
+                usage=reply.usage,
+                finish_reason=reply.finish_reason,
+                model=reply.model,
+            )
+        else:
+            chosen = base
+        return shape_answer(
+            conversation, chosen, stop=stop, max_tokens=max_tokens, new_call_id=lambda: self.ids.new(call_prefix)
+        )
+
+
+class OpenAIChat(Endpoint):
+    api: Api = "openai-chat"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        request = openai_wire.parse_chat(body)
+        answer = self._shape(request.conversation, reply, request.stop, request.max_tokens, "call_standin_")
+        completion_id = self.ids.new("chatcmpl-standin-")
+        created = int(time.time())
+        if request.stream:
+            events = openai_wire.chat_stream_events(
+                answer, completion_id=completion_id, created=created, include_usage=request.include_usage, n=request.n
+            )
+            return Outgoing(events=tuple(events))
+        return Outgoing(json=openai_wire.chat_completion(answer, completion_id=completion_id, created=created, n=request.n))
+
+    def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
+        request = openai_wire.parse_chat(body)
+        tokens = sum(count_tokens(m.text) for m in request.conversation.messages)
+        error = openai_wire.error_body(fault, model=request.conversation.model, prompt_tokens=tokens)
+        return Outgoing(status=fault.status or 500, json=error)
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        if body.get("stream"):
+            return Outgoing(events=(openai_wire.MALFORMED_EVENT, openai_wire.DONE_EVENT))
+        return Outgoing(raw=openai_wire.MALFORMED_BODY)
+
+
+class OpenAIEmbeddings(Endpoint):
+    api: Api = "openai-embeddings"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        request = openai_wire.parse_embeddings(body)
+        dimensions = request.dimensions or self.embedding_dimensions
+        if reply is not None and reply.embedding is not None:
+            vectors = [to_float32(reply.embedding) for _ in request.inputs]
+        else:
+            vectors = [embed(text, dimensions) for text in request.inputs]
+        model = (reply.model if reply is not None else None) or request.model
+        return Outgoing(json=openai_wire.embeddings_response(request, vectors, model=model))
+
+    def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
+        model = str(body.get("model", ""))
+        return Outgoing(status=fault.status or 500, json=openai_wire.error_body(fault, model=model))
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        return Outgoing(raw=b'{"object": "list", "data": [{"object": "embedding", "embedding": [0.1,')
+
+
+class AnthropicMessages(Endpoint):
+    api: Api = "anthropic-messages"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        request = anthropic_wire.parse_messages(body)
+        answer = self._shape(request.conversation, reply, request.stop, request.max_tokens, "toolu_standin_")
+        message_id = self.ids.new("msg_standin_")
+        if request.stream:
+            return Outgoing(events=tuple(anthropic_wire.message_stream_events(answer, message_id=message_id)))
+        return Outgoing(json=anthropic_wire.message(answer, message_id=message_id))
+
+    def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
+        request = anthropic_wire.parse_messages(body)
+        tokens = sum(count_tokens(m.text) for m in request.conversation.messages)
+        error = anthropic_wire.error_body(fault, model=request.conversation.model, prompt_tokens=tokens)
+        return Outgoing(status=fault.status or 500, json=error)
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        if body.get("stream"):
+            return Outgoing(events=(anthropic_wire.MALFORMED_EVENT,))
+        return Outgoing(raw=anthropic_wire.MALFORMED_BODY)
+
+    def auth_ok(self, headers: Mapping[str, str], api_key: str) -> bool:
+        return headers.get("x-api-key") == api_key or headers.get("authorization") == f"Bearer {api_key}"
+
+
+_ENDPOINTS: dict[Api, type[Endpoint]] = {
+    "openai-chat": OpenAIChat,
+    "openai-embeddings": OpenAIEmbeddings,
+    "anthropic-messages": AnthropicMessages,
+}
+
+
+def endpoint_for(api: Api, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS) -> Endpoint:
+    """The endpoint object serving `api`."""
+    return _ENDPOINTS[api](ids, embedding_dimensions=embedding_dimensions)
