@@ -52,7 +52,11 @@ _ERRORS: dict[int, tuple[str, str | None, str]] = {
     400: ("invalid_request_error", None, "Invalid request."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
     403: ("invalid_request_error", "permission_denied", "You are not allowed to sample from this model."),
-    404: ("invalid_request_error", "model_not_found", "The model `{model}` does not exist or you do not have access to it."),
+    404: (
+        "invalid_request_error",
+        "model_not_found",
+        "The model `{model}` does not exist or you do not have access to it.",
+    ),
     408: ("timeout", None, "Request timed out."),
     409: ("invalid_request_error", "conflict", "Conflict."),
     413: ("invalid_request_error", "request_too_large", "Request too large."),
@@ -261,7 +265,12 @@ def chat_stream_events(
         events.append(chunk(index, {"role": "assistant", "content": "", "refusal": None}))
         events.extend(chunk(index, {"content": piece}) for piece in answer.stream_pieces())
         for position, call in enumerate(answer.tool_calls):
-            opening = {"index": position, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+            opening = {
+                "index": position,
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": ""},
+            }
             events.append(chunk(index, {"tool_calls": [opening]}))
             for fragment in split_stream_pieces(call.arguments_json):
                 events.append(chunk(index, {"tool_calls": [{"index": position, "function": {"arguments": fragment}}]}))
@@ -338,7 +347,9 @@ def error_body(fault: Fault, *, model: str, prompt_tokens: int = 0) -> dict[str,
 
 def not_found_body(path: str) -> dict[str, Any]:
     """The body for an unknown path."""
-    return {"error": {"message": f"Invalid URL (POST {path})", "type": "invalid_request_error", "param": None, "code": None}}
+    return {
+        "error": {"message": f"Invalid URL (POST {path})", "type": "invalid_request_error", "param": None, "code": None}
+    }
 
 
 def bad_request_body(message: str) -> dict[str, Any]:

@@ -73,7 +73,12 @@ class Endpoint:
         return bearer == f"Bearer {api_key}" or headers.get("x-api-key") == api_key
 
     def _shape(
-        self, conversation: Conversation, reply: Reply | None, stop: tuple[str, ...], max_tokens: int | None, call_prefix: str
+        self,
+        conversation: Conversation,
+        reply: Reply | None,
+        stop: tuple[str, ...],
+        max_tokens: int | None,
+        call_prefix: str,
     ) -> Answer:
         base = brain.answer(conversation)
         if reply is not None and reply.has_content:
@@ -106,7 +111,9 @@ class OpenAIChat(Endpoint):
                 answer, completion_id=completion_id, created=created, include_usage=request.include_usage, n=request.n
             )
             return Outgoing(events=tuple(events))
-        return Outgoing(json=openai_wire.chat_completion(answer, completion_id=completion_id, created=created, n=request.n))
+        return Outgoing(
+            json=openai_wire.chat_completion(answer, completion_id=completion_id, created=created, n=request.n)
+        )
 
     def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
         request = openai_wire.parse_chat(body)

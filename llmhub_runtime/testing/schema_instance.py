@@ -217,6 +217,4 @@ class _Builder:
 
 
 def _shallow(kind: Any) -> Any:
-    return {"object": {}, "array": [], "integer": 1, "number": 1.0, "boolean": True, "null": None}.get(
-        kind, "example"
-    )
+    return {"object": {}, "array": [], "integer": 1, "number": 1.0, "boolean": True, "null": None}.get(kind, "example")

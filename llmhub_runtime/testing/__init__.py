@@ -1,0 +1,70 @@
+"""A loopback stand-in for the OpenAI and Anthropic APIs, for llmhub's tests and your own.
+
+`StandInServer` serves, on 127.0.0.1 and a free port, the endpoints the real SDKs call, with wire
+formats faithful enough that `openai`, `anthropic` and any-llm accept them:
+
+- `POST /v1/chat/completions` (OpenAI): JSON or SSE (`stream_options.include_usage` adds the
+  final usage chunk), tool calls (streamed as id/name first, then argument fragments),
+  `response_format` json_schema / json_object, `stop`, `max_tokens` / `max_completion_tokens`, `n`.
+- `POST /v1/embeddings` (OpenAI): deterministic unit vectors (SHA-256 of the text), 16 dimensions
+  unless `dimensions` says otherwise, `encoding_format` float or base64 (the openai SDK asks for
+  base64 by default and decodes it transparently).
+- `POST /v1/messages` (Anthropic): JSON or SSE (`message_start` ... `message_stop`), tool_use,
+  system prompt, `stop_sequences`, `max_tokens`, `output_config` json_schema;
+  `POST /v1/messages/count_tokens`.
+- `GET /v1/models` (models seen in requests, queues and scripts; Anthropic's shape when the
+  request has an `anthropic-version` header) and `GET /health`.
+
+Errors use each provider's own body (`{"error": {"message", "type", "param", "code"}}` for
+OpenAI, `{"type": "error", "error": {"type", "message"}}` for Anthropic), so the SDKs raise their
+own exception classes (429 → `RateLimitError`, 401 → `AuthenticationError`, 404 → `NotFoundError`,
+`Fault.context_length()` → a 400 that any-llm classifies as context length exceeded, 5xx/529 ...).
+
+What answers a request for model M, first match wins:
+
+1. the next item queued with `enqueue(M, ...)`, then with `enqueue("*", ...)` (FIFO, one-shot);
+2. the script set with `script(M, fn)`, then `script("*", fn)`: `fn(RecordedRequest)` returns a
+   `Reply`, a `Fault`, or None for the default brain;
+3. the default brain (`llmhub_runtime.testing.brain`): deterministic, e.g. "Stand-in reply to:
+   <last user text>"; calls a tool when `tool_choice` requires one or the user names it, with
+   arguments built from the tool's JSON schema; answers json_schema requests with a valid instance.
+
+Tokens are whitespace-separated words: usage is computed that way unless a `Reply` sets `usage`,
+and `max_tokens=N` keeps the first N words (finish reason "length"). A `Fault` without `status`
+or `malformed` (only `delay`, `headers`, `disconnect_after_chunks`) answers with the brain.
+
+Use it in your own tests::
+
+    import openai
+    from llmhub_runtime.testing import Fault, Reply, StandInServer, ToolCall
+
+    def test_my_app() -> None:
+        with StandInServer() as server:
+            server.enqueue("gpt-test", Reply(text="hello", usage=(12, 3)))
+            server.enqueue("gpt-test", Fault(status=429, headers={"Retry-After": "2"}))
+            client = openai.OpenAI(api_key="x", base_url=server.openai_base, max_retries=0)
+            reply = client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}])
+            assert reply.choices[0].message.content == "hello"
+            assert server.last_request.body["messages"][0]["content"] == "hi"
+
+or point an llmhub config at it: `LLMHub(config=server.chat_config(model="gpt-test"))`.
+
+`unused_port()` gives a port nobody listens on (connection-refused tests) and
+`clean_provider_env()` strips providers' `*_API_KEY` / `*_API_BASE` / `*_BASE_URL` variables for
+the duration of a `with` block.
+"""
+
+from llmhub_runtime.testing.env import clean_provider_env, unused_port
+from llmhub_runtime.testing.replies import Fault, RecordedRequest, Reply, ToolCall
+from llmhub_runtime.testing.server import Script, StandInServer
+
+__all__ = [
+    "Fault",
+    "RecordedRequest",
+    "Reply",
+    "Script",
+    "StandInServer",
+    "ToolCall",
+    "clean_provider_env",
+    "unused_port",
+]
