@@ -93,10 +93,10 @@ def _messages(raw_messages: Sequence[Any], system: Any) -> list[Message]:
             continue
         role = raw.get("role")
         content = raw.get("content")
-        blocks = content if isinstance(content, list) else [{"type": "text", "text": blocks_text(content)}]
+        blocks: list[Any] = content if isinstance(content, list) else [{"type": "text", "text": blocks_text(content)}]
         if role == "assistant":
             calls = tuple(
-                ToolCall(str(b.get("name", "")), dict(b.get("input") or {}), b.get("id"))
+                ToolCall(str(b.get("name", "")), _as_dict(b.get("input")), b.get("id"))
                 for b in blocks
                 if isinstance(b, Mapping) and b.get("type") == "tool_use"
             )
@@ -111,6 +111,10 @@ def _messages(raw_messages: Sequence[Any], system: Any) -> list[Message]:
         if text or not any(isinstance(b, Mapping) and b.get("type") == "tool_result" for b in blocks):
             messages.append(Message("user", text))
     return messages
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return {str(key): item for key, item in value.items()} if isinstance(value, Mapping) else {}
 
 
 def _tools(raw_tools: Any) -> tuple[ToolSpec, ...]:
@@ -241,15 +245,15 @@ def message_stream_events(answer: Answer, *, message_id: str) -> list[bytes]:
         events.append(sse_event({"type": "content_block_stop", "index": index}))
         index += 1
     for call in answer.tool_calls:
-        block = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
+        block: dict[str, Any] = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
         events.append(sse_event({"type": "content_block_start", "index": index, "content_block": block}))
         for fragment in split_stream_pieces(call.arguments_json):
             delta = {"type": "input_json_delta", "partial_json": fragment}
             events.append(sse_event({"type": "content_block_delta", "index": index, "delta": delta}))
         events.append(sse_event({"type": "content_block_stop", "index": index}))
         index += 1
-    delta = {"stop_reason": stop_reason(answer), "stop_sequence": answer.stop_sequence}
-    events.append(sse_event({"type": "message_delta", "delta": delta, "usage": _usage(answer)}))
+    final = {"stop_reason": stop_reason(answer), "stop_sequence": answer.stop_sequence}
+    events.append(sse_event({"type": "message_delta", "delta": final, "usage": _usage(answer)}))
     events.append(sse_event({"type": "message_stop"}))
     return events
 

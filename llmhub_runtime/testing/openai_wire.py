@@ -333,6 +333,7 @@ def model_list(models: Sequence[str], *, created: int) -> dict[str, Any]:
 def error_body(fault: Fault, *, model: str, prompt_tokens: int = 0) -> dict[str, Any]:
     """`{"error": {"message", "type", "param", "code"}}` for a fault with a status."""
     status = fault.status or 500
+    code: str | None
     if fault.error_type == "context_length_exceeded":
         error_type, code = "invalid_request_error", "context_length_exceeded"
         message = fault.message or _CONTEXT_LENGTH_MESSAGE.format(tokens=max(prompt_tokens, 4097))

@@ -170,9 +170,6 @@ class AnthropicMessages(Endpoint):
             return Outgoing(events=(anthropic_wire.MALFORMED_EVENT,))
         return Outgoing(raw=anthropic_wire.MALFORMED_BODY)
 
-    def auth_ok(self, headers: Mapping[str, str], api_key: str) -> bool:
-        return headers.get("x-api-key") == api_key or headers.get("authorization") == f"Bearer {api_key}"
-
 
 _ENDPOINTS: dict[Api, type[Endpoint]] = {
     "openai-chat": OpenAIChat,
