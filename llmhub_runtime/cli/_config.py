@@ -107,7 +107,9 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         problems = _problems_of(exc, path)
         if args.json:
-            out(json.dumps({"ok": False, "path": str(path), "problems": [_problem_dict(p) for p in problems]}, indent=2))
+            out(
+                json.dumps({"ok": False, "path": str(path), "problems": [_problem_dict(p) for p in problems]}, indent=2)
+            )
         else:
             for problem in problems:
                 out(_problem_line(problem))
@@ -195,8 +197,7 @@ def run_roles(args: argparse.Namespace) -> int:
 def _chain_credentials(call: ResolvedCall) -> str:
     label = credential_label(call.primary)
     missing = sorted(
-        {t.env_key for t in call.targets[1:] if t.env_key and credential_state(t) == "missing"}
-        - {call.primary.env_key}
+        {t.env_key for t in call.targets[1:] if t.env_key and credential_state(t) == "missing"} - {call.primary.env_key}
     )
     if missing:
         label += f"; fallback key missing: {', '.join(missing)}"

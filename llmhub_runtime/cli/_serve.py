@@ -47,9 +47,7 @@ Then, in another shell:
 
 def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
-    server = LocalModelServer(
-        args.model, port=args.port, n_ctx=args.ctx, n_threads=args.threads, verbose=args.verbose
-    )
+    server = LocalModelServer(args.model, port=args.port, n_ctx=args.ctx, n_threads=args.threads, verbose=args.verbose)
     previous = _install_handlers(stop)
     try:
         server.start()

@@ -21,9 +21,9 @@ from typing import Any
 __all__ = ["Hints", "hints_from_text", "instance_for"]
 
 _MAX_DEPTH = 8
-_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|`([^`\n]{1,200})`|“([^”\n]{1,200})”")
+_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|(?<!\w)'([^'\n]{1,200})'(?!\w)|`([^`\n]{1,200})`|“([^”\n]{1,200})”")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\w)")
-_CAPITALISED = re.compile(r"(?<=[^.!?\s]\s)([A-Z][\w-]+)")
+_CAPITALISED = re.compile(r"(?<=[^.!?\s]\s)([A-Z][\w-]+(?:,?\s[A-Z][\w-]*)*)")
 
 _FORMATS: dict[str, str] = {
     "date-time": "2024-01-01T00:00:00Z",
@@ -54,7 +54,7 @@ class Hints:
 
 
 def hints_from_text(text: str, *, exclude: tuple[str, ...] = ()) -> Hints:
-    """Numbers in order; strings: quoted text, then capitalised words not starting a sentence.
+    """Numbers in order; strings: quoted text, then runs of capitalised words not starting a sentence.
 
     Words in `exclude` (tool names, say) are skipped.
     """
