@@ -92,18 +92,30 @@ def _headers(exc: Exception) -> Mapping[str, str]:
 def map_exception(exc: Exception, *, target: Target, role: str, api_key: str | None) -> e.ProviderError:
     """Turn an exception raised by an any-llm call into the matching llmhub ``ProviderError``."""
     cls = _pick(exc)
-    message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
-    if api_key and len(api_key) >= 4:
-        message = message.replace(api_key, "[secure]")
+    secret = api_key if api_key and len(api_key) >= 4 else None
+    message = _scrub(str(getattr(exc, "message", None) or exc) or type(exc).__name__, secret)
     original = getattr(exc, "original_exception", None)
     fields: dict[str, Any] = {
         "role": role,
         "provider": target.provider,
         "model": target.model,
         "status_code": getattr(exc, "status_code", None),
-        "body": getattr(original, "body", None),
-        "headers": _headers(exc),
+        "body": _scrub(getattr(original, "body", None), secret),
+        "headers": _scrub(_headers(exc), secret),
     }
     if cls is e.RateLimitError:
         return e.RateLimitError(message, retry_after=parse_retry_after(getattr(exc, "retry_after", None)), **fields)
     return cls(message, **fields)
+
+
+def _scrub(value: Any, secret: str | None) -> Any:
+    """``value`` with every occurrence of ``secret`` in its strings replaced by ``[secure]``."""
+    if secret is None:
+        return value
+    if isinstance(value, str):
+        return value.replace(secret, "[secure]")
+    if isinstance(value, Mapping):
+        return {k: _scrub(v, secret) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v, secret) for v in value]
+    return value

@@ -107,6 +107,10 @@ def _read_stdin(what: str) -> str:
     return text
 
 
+def _load_any_llm() -> None:
+    import any_llm  # noqa: F401
+
+
 def _usage_line(usage: Any, model: str | None, elapsed: float, first: float | None = None) -> str:
     parts = [model or "?"]
     if usage is not None:
@@ -127,6 +131,7 @@ def run_call(args: argparse.Namespace) -> int:
     messages.append({"role": "user", "content": prompt})
     params = dict(args.param)
     with LLMHub(config_path(args)) as hub:
+        _load_any_llm()  # a one-off import cost, kept out of the latency shown
         started = time.perf_counter()
         if args.json or args.no_stream:
             response: Any = hub.completion(args.role, messages, params_override=params)
@@ -162,6 +167,7 @@ def run_call(args: argparse.Namespace) -> int:
 def run_embed(args: argparse.Namespace) -> int:
     texts: list[str] = list(args.texts) or [_read_stdin("text")]
     with LLMHub(config_path(args)) as hub:
+        _load_any_llm()
         started = time.perf_counter()
         response = hub.embedding(args.role, texts if len(texts) > 1 else texts[0], params_override=dict(args.param))
         elapsed = time.perf_counter() - started
@@ -175,6 +181,6 @@ def run_embed(args: argparse.Namespace) -> int:
             label = text if len(text) <= 40 else text[:37] + "..."
             out(f"{label!r}: dimension {len(vector)}, norm {norm:.3f}, [{preview}]")
     usage = response.usage
-    tokens = f"{usage.prompt_tokens} tokens" if usage is not None else "usage not reported"
+    tokens = f"{usage.prompt_tokens} input tokens" if usage is not None else "usage not reported"
     err(f"[{response.model or '?'} · {tokens} · total {elapsed:.2f}s]")
     return 0

@@ -296,11 +296,11 @@ def run_explain(args: argparse.Namespace) -> int:
         out(f"  credential  {label}")
         params: dict[str, Any] = info["params"]
         if params:
-            width = max(len(k) for k in params)
-            for n, (key, value) in enumerate(params.items()):
+            shown = {key: f"{key} = {json.dumps(value, default=str)}" for key, value in params.items()}
+            width = max(len(text) for text in shown.values())
+            for n, (key, text) in enumerate(shown.items()):
                 head = "  params      " if n == 0 else " " * 14
-                shown = json.dumps(value, default=str)
-                out(f"{head}{key.ljust(width)} = {shown}   from {info['param_sources'].get(key, '?')}")
+                out(f"{head}{text.ljust(width)}   from {info['param_sources'].get(key, '?')}")
         else:
             out("  params      none")
         timeout = f"{info['timeout']:g}s" if info["timeout"] else "none (the provider SDK's default)"

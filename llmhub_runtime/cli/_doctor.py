@@ -105,24 +105,28 @@ def run(args: argparse.Namespace) -> int:
         out(json.dumps(payload, indent=2))
         return 1 if payload["ok"] is False else 0
 
-    out(f"llmhub doctor: {path} ({len(resolver.roles)} roles, {len(reports)} providers in use)")
+    out(f"llmhub doctor: {path} ({_count(len(resolver.roles), 'role')}, {_count(len(reports), 'provider')} in use)")
     for report in reports:
         out()
         out(f"{report.provider}  (any-llm kind {report.kind!r}; used by {', '.join(report.roles)})")
         for check in report.checks:
-            out(f"  [{check.status}] {check.name:<11} {check.detail}")
+            out(f"  {'[' + check.status + ']':<6} {check.name:<11} {check.detail}")
             if check.advice and check.status != "ok":
-                out(f"         -> {check.advice}")
+                out(f"{'':<21}-> {check.advice}")
     if unused:
         out()
         out(f"declared but not used by any role: {', '.join(unused)}")
     failures = sum(1 for r in reports for c in r.checks if c.status == "fail")
     out()
     if failures:
-        out(f"{failures} problem{'s' if failures != 1 else ''} found.")
+        out(f"{_count(failures, 'problem')} found.")
         return 1
     out("All checks passed." if args.ping else "All checks passed (add --ping to contact the endpoints).")
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 def _diagnose(target: Target, roles: list[str], *, ping: bool) -> ProviderReport:

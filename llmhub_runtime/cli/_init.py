@@ -143,8 +143,8 @@ def starter_config(path: Path, *, local: bool, environ: dict[str, str]) -> tuple
             "mode": "embedding",
         }
         notes.append(
-            f"none of {', '.join(p.kind for p in found)} offers embeddings here, so llm.embedding uses "
-            "the local model: run 'llmhub serve-local'"
+            f"no embedding model is known for {', '.join(p.kind for p in found)}, so llm.embedding uses "
+            "the local model: run 'llmhub serve-local', or point the role at another provider"
         )
     used = ", ".join(f"{p.kind} ({p.env_key})" for p in found)
     notes.insert(0, f"providers with a key set: {used}")

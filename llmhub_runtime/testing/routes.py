@@ -80,19 +80,19 @@ class Endpoint:
         max_tokens: int | None,
         call_prefix: str,
     ) -> Answer:
-        base = brain.answer(conversation)
         if reply is not None and reply.has_content:
             chosen = reply
-        elif reply is not None:
-            chosen = Reply(
-                text=base.text,
-                tool_calls=base.tool_calls,
-                usage=reply.usage,
-                finish_reason=reply.finish_reason,
-                model=reply.model,
-            )
         else:
+            base = brain.answer(conversation)
             chosen = base
+            if reply is not None:
+                chosen = Reply(
+                    text=base.text,
+                    tool_calls=base.tool_calls,
+                    usage=reply.usage,
+                    finish_reason=reply.finish_reason,
+                    model=reply.model,
+                )
         return shape_answer(
             conversation, chosen, stop=stop, max_tokens=max_tokens, new_call_id=lambda: self.ids.new(call_prefix)
         )
