@@ -10,6 +10,7 @@ Importing this package imports no provider SDK; any-llm is loaded on the first c
 from __future__ import annotations
 
 from .config_loader import config_from_dict, load_config
+from .envs import UnknownEnvError
 from .errors import (
     AllTargetsFailedError,
     AuthenticationError,
@@ -41,7 +42,9 @@ from .hooks import CallEvent, Hook, Usage
 from .hub import LLMHub
 from .models import (
     DefaultsConfig,
+    EnvOverlay,
     FallbackConfig,
+    Pricing,
     ProviderConfig,
     ResolvedCall,
     RetryPolicy,
@@ -50,6 +53,7 @@ from .models import (
     Target,
 )
 from .retry import Timer
+from .usage import UsageReport, UsageStats
 
 __version__ = "0.1.0"
 
@@ -66,6 +70,7 @@ __all__ = [
     "ContentFilterError",
     "ContextLengthError",
     "DefaultsConfig",
+    "EnvOverlay",
     "FallbackConfig",
     "Hook",
     "HubClosedError",
@@ -75,6 +80,7 @@ __all__ = [
     "MissingCredentialError",
     "ModeMismatchError",
     "ModelNotFoundError",
+    "Pricing",
     "ProviderConfig",
     "ProviderConnectionError",
     "ProviderError",
@@ -89,9 +95,12 @@ __all__ = [
     "Target",
     "TargetFailure",
     "Timer",
+    "UnknownEnvError",
     "UnknownRoleError",
     "Usage",
     "UsageError",
+    "UsageReport",
+    "UsageStats",
     "__version__",
     "config_from_dict",
     "load_config",

@@ -19,6 +19,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .envs import bind_env
 from .errors import ConfigNotFoundError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from .models import RuntimeConfig
 from .providers import known_provider_ids
@@ -146,7 +147,7 @@ def _validate(
             problem(loc, message, suggestion)
         raise ConfigValidationError(problems, path=path) from None
 
-    for loc, message, suggestion in _semantic_problems(config):
+    for loc, message, suggestion in _all_semantic_problems(config):
         problem(loc, message, suggestion)
     if problems:
         raise ConfigValidationError(problems, path=path)
@@ -234,6 +235,26 @@ def _unwrap_model(annotation: Any) -> type[BaseModel] | None:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     return None
+
+
+def _all_semantic_problems(config: RuntimeConfig) -> list[tuple[Loc, str, str | None]]:
+    """Problems of the base config, then those each env overlay adds (under ``envs.NAME``)."""
+    found = list(_semantic_problems(config))
+    seen = {(loc, message) for loc, message, _ in found}
+    for env, overlay in config.envs.items():
+        try:
+            bound = bind_env(config, env)
+        except ValidationError as exc:
+            found.extend((("envs", env, *_describe(err)[0]), _describe(err)[1], None) for err in exc.errors())
+            continue
+        for loc, message, suggestion in _semantic_problems(bound):
+            if (loc, message) in seen:
+                continue
+            section, name = (loc[0], loc[1]) if len(loc) > 1 else (loc[0] if loc else "", "")
+            in_overlay = name in getattr(overlay, str(section), {}) if section in ("providers", "roles") else False
+            where: Loc = ("envs", env, *loc) if in_overlay or section == "defaults" else loc
+            found.append((where, message if in_overlay else f"{message} (with env {env!r})", suggestion))
+    return found
 
 
 def _semantic_problems(config: RuntimeConfig) -> Iterator[tuple[Loc, str, str | None]]:

@@ -68,6 +68,12 @@ class CallEvent:
     """On stream ends: the consumer stopped before the stream finished."""
     answered_model: str | None = None
     """The model name the provider reported in its answer."""
+    cost: float | None = None
+    """On ends: the price of the tokens, when the target has ``pricing``; ``None`` means unknown."""
+    call_id: int = 0
+    """Same for every event of one hub call (to pair starts with ends, e.g. for tracing spans)."""
+    env: str | None = None
+    """The environment the role was bound in."""
 
 
 class Hook(Protocol):

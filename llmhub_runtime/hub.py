@@ -25,6 +25,7 @@ from .inputs import check_embedding_input, check_messages
 from .models import ResolvedCall, RuntimeConfig, Target
 from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
+from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
@@ -54,6 +55,7 @@ class LLMHub:
         config: RuntimeConfig | Mapping[str, Any] | None = None,
         hooks: Sequence[object] = (),
         strict: bool = False,
+        env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
         if config is not None and config_path is not None:
@@ -66,7 +68,8 @@ class LLMHub:
             runtime = config_from_dict(config)
         else:
             raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
-        self._resolver = Resolver(runtime, strict=strict)
+        self._resolver = Resolver(runtime, strict=strict, env=env)
+        self._ledger = UsageLedger()
         self._hooks = HookRunner(hooks)
         self._timer = timer or Timer()
         self._clients = ClientPool()
@@ -96,9 +99,22 @@ class LLMHub:
         """Configured role names."""
         return self._resolver.roles
 
+    @property
+    def env(self) -> str | None:
+        """The environment the roles are bound in (``LLMHub(env=)``, ``$LLMHUB_ENV`` or ``env:``)."""
+        return self._resolver.env
+
     def resolve(self, role: str) -> ResolvedCall:
         """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
         return self._resolver.resolve(role)
+
+    def usage(self) -> UsageReport:
+        """Calls, errors, tokens, latency p50/p95 and cost so far, per role and per target."""
+        return self._ledger.report()
+
+    def reset_usage(self) -> None:
+        """Start counting usage from zero."""
+        self._ledger.reset()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -285,22 +301,25 @@ class LLMHub:
             step = next(steps)
 
     def _emit(self, event: CallEvent) -> None:
-        _log(event)
+        self._observe(event)
         if self._hooks:
             self._hooks.emit(event)
 
     async def _aemit(self, event: CallEvent) -> None:
-        _log(event)
+        self._observe(event)
         if self._hooks:
             await self._hooks.aemit(event)
 
+    def _observe(self, event: CallEvent) -> None:
+        self._ledger.record(event)
+        if event.kind == "error":
+            _log(event)
+
     def _emit_end(self, plan: CallPlan, result: Any) -> None:
-        if self._hooks:
-            self._hooks.emit(_end_event(plan, result))
+        self._emit(_end_event(plan, result))
 
     async def _aemit_end(self, plan: CallPlan, result: Any) -> None:
-        if self._hooks:
-            await self._hooks.aemit(_end_event(plan, result))
+        await self._aemit(_end_event(plan, result))
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
@@ -308,8 +327,6 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 
 def _log(event: CallEvent) -> None:
-    if event.kind != "error":
-        return
     if event.wait is not None:
         logger.warning(
             "llmhub: role %r: %s from %s/%s on attempt %d; retrying in %.2fs",

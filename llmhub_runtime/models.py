@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "DefaultsConfig",
+    "EnvOverlay",
     "FallbackConfig",
     "Mode",
+    "Pricing",
     "ProviderConfig",
     "ResolvedCall",
     "RetryPolicy",
@@ -53,6 +55,17 @@ class RetryPolicy(_Frozen):
         )
 
 
+class Pricing(_Frozen):
+    """Prices in currency units per million tokens."""
+
+    input: float = Field(ge=0, description="Price per million input (prompt) tokens.")
+    output: float = Field(0.0, ge=0, description="Price per million output (completion) tokens.")
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """The price of one call's tokens."""
+        return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
+
+
 class ProviderConfig(_Frozen):
     """One provider entry: which any-llm provider it is and how to reach and authenticate it."""
 
@@ -68,6 +81,7 @@ class ProviderConfig(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict, description="Passed to the provider's client.")
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
     retry: RetryPolicy | None = None
+    pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
 
     def __repr__(self) -> str:
         return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
@@ -102,6 +116,7 @@ class RoleConfig(_Frozen):
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
+    pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
 
 
 class DefaultsConfig(_Frozen):
@@ -115,14 +130,23 @@ class DefaultsConfig(_Frozen):
     retry: RetryPolicy | None = None
 
 
+class EnvOverlay(_Frozen):
+    """What one environment changes: fields set here replace the base's (params are merged)."""
+
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    roles: dict[str, RoleConfig] = Field(default_factory=dict)
+    defaults: DefaultsConfig | None = None
+
+
 class RuntimeConfig(_Frozen):
     """A whole validated ``llmhub.yaml``."""
 
     project: str | None = None
-    env: str | None = None
+    env: str | None = Field(None, description="The environment bound by default (LLMHUB_ENV overrides it).")
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
+    envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
 
     def __repr__(self) -> str:
         return (
@@ -144,6 +168,7 @@ class Target(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    pricing: Pricing | None = None
     via_role: str | None = None
 
     @property

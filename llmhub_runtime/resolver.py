@@ -15,8 +15,19 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .envs import bind_env, select_env
 from .errors import UnknownRoleError
-from .models import FallbackConfig, ProviderConfig, ResolvedCall, RetryPolicy, RoleConfig, RuntimeConfig, Target
+from .models import (
+    EnvOverlay,
+    FallbackConfig,
+    Pricing,
+    ProviderConfig,
+    ResolvedCall,
+    RetryPolicy,
+    RoleConfig,
+    RuntimeConfig,
+    Target,
+)
 from .providers import default_env_key, known_provider_ids
 
 __all__ = [
@@ -89,6 +100,7 @@ def _target(
     retry: RetryPolicy | None,
     loc: Loc,
     via_role: str | None,
+    pricing: Pricing | None = None,
 ) -> Target:
     entry = provider_entry(config, provider, loc)
     kind = entry.kind or provider
@@ -105,6 +117,7 @@ def _target(
         client_args=entry.client_args,
         timeout=timeout or entry.timeout or config.defaults.timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
+        pricing=pricing or entry.pricing.get(model),
         via_role=via_role,
     )
 
@@ -129,6 +142,7 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
+        pricing=role.pricing,
     )
     return mode, target
 
@@ -181,10 +195,27 @@ def _fallback_targets(
     return targets
 
 
-def build_call(config: RuntimeConfig, name: str) -> ResolvedCall:
-    """Resolve one configured role; raises ``ConfigProblemError`` where the config is incomplete."""
+def build_call(config: RuntimeConfig, name: str, overlay: EnvOverlay | None = None) -> ResolvedCall:
+    """Resolve one configured role; raises ``ConfigProblemError`` where the config is incomplete.
+
+    With the env ``overlay`` that ``config`` was bound with, params it set are labelled ``env:NAME``.
+    """
     mode, targets = _chain(config, name, (name,))
+    if overlay is not None:
+        targets = [_relabel(target, overlay, f"env:{config.env}") for target in targets]
     return ResolvedCall(role=name, mode=mode, targets=tuple(targets), env=config.env)
+
+
+def _relabel(target: Target, overlay: EnvOverlay, label: str) -> Target:
+    role = overlay.roles.get(target.via_role or "")
+    from_env = {
+        "role": set(role.params) if role else set(),
+        "defaults": set(overlay.defaults.params) if overlay.defaults else set(),
+    }
+    sources = {
+        key: label if key in from_env.get(source, ()) else source for key, source in target.param_sources.items()
+    }
+    return target.model_copy(update={"param_sources": sources})
 
 
 def _defaults_call(config: RuntimeConfig, name: str) -> ResolvedCall | None:
@@ -208,10 +239,12 @@ def _defaults_call(config: RuntimeConfig, name: str) -> ResolvedCall | None:
 class Resolver:
     """Resolves role names against one validated config; every configured role is resolved up front."""
 
-    def __init__(self, config: RuntimeConfig, *, strict: bool = False) -> None:
-        self.config = config
+    def __init__(self, config: RuntimeConfig, *, strict: bool = False, env: str | None = None) -> None:
+        self.env = select_env(config, env)
+        self.config = bind_env(config, self.env)
         self.strict = strict
-        self._calls = {name: build_call(config, name) for name in config.roles}
+        overlay = config.envs.get(self.env) if self.env is not None else None
+        self._calls = {name: build_call(self.config, name, overlay) for name in self.config.roles}
         self._warned: set[str] = set()
 
     @property

@@ -22,6 +22,7 @@ bad request (400/422), stream interrupted      raise now: the request itself is 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import Generator, Sequence
@@ -82,6 +83,7 @@ class Emit:
 
 
 Step = Attempt | Wait | Emit
+_call_ids = itertools.count(1)
 Decision = tuple[Literal["retry", "next", "raise"], float]
 
 
@@ -117,6 +119,7 @@ class CallPlan:
         self.stream = stream
         self.timer = timer
         self.observed = observed
+        self.call_id = next(_call_ids)
         self.started = 0.0
         self.current: Attempt | None = None
 
@@ -134,8 +137,14 @@ class CallPlan:
             target_index=attempt.index,
             stream=self.stream,
             latency=self.timer.now() - self.started,
+            call_id=self.call_id,
+            env=self.call.env,
         )
-        return replace(base, **fields)  # type: ignore[arg-type]
+        event = replace(base, **fields)  # type: ignore[arg-type]
+        pricing = attempt.target.pricing
+        if kind == "end" and pricing is not None and event.usage is not None:
+            event = replace(event, cost=pricing.cost(event.usage.input_tokens, event.usage.output_tokens))
+        return event
 
     def to_error(self, exc: Exception) -> e.ProviderError:
         """The llmhub error for an exception raised by the current attempt (re-raises foreign ones)."""

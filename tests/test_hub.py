@@ -19,13 +19,13 @@ from llmhub_runtime import (
     InvalidInputError,
     LLMHub,
     MissingCredentialError,
-    ModeMismatchError,
     ModelNotFoundError,
+    ModeMismatchError,
     ProviderServerError,
     RateLimitError,
     UnknownRoleError,
 )
-from llmhub_runtime.testing.replies import Fault, Reply
+from llmhub_runtime.testing.replies import Fault
 from llmhub_runtime.testing.server import StandInServer
 
 from .conftest import Recorder  # type: ignore[import-not-found]

@@ -97,15 +97,15 @@ def test_a_stopped_server_has_no_address() -> None:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[LocalModelServer]:
+def local_server() -> Iterator[LocalModelServer]:
     with LocalModelServer() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def hub(server: LocalModelServer) -> Iterator[LLMHub]:
+def hub(local_server: LocalModelServer) -> Iterator[LLMHub]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LLMHUB_LOCAL_BASE", server.base_url)  # read once, when the config loads
+        patch.setenv("LLMHUB_LOCAL_BASE", local_server.base_url)  # read once, when the config loads
         local_hub = LLMHub(EXAMPLE)
     with local_hub:
         yield local_hub
@@ -120,12 +120,12 @@ def _health(address: str) -> dict[str, object]:
 
 @pytest.mark.local_model
 @needs_local_model
-def test_server_listens_on_loopback_with_an_openai_base_url(server: LocalModelServer) -> None:
-    assert server.running
-    assert server.base_url == f"http://127.0.0.1:{server.port}/v1"
-    assert server.port > 0
-    assert _health(server.address) == {"status": "ok"}
-    assert server.model == "smollm2-135m-instruct"
+def test_server_listens_on_loopback_with_an_openai_base_url(local_server: LocalModelServer) -> None:
+    assert local_server.running
+    assert local_server.base_url == f"http://127.0.0.1:{local_server.port}/v1"
+    assert local_server.port > 0
+    assert _health(local_server.address) == {"status": "ok"}
+    assert local_server.model == "smollm2-135m-instruct"
 
 
 @pytest.mark.local_model
@@ -144,9 +144,9 @@ def test_stop_closes_the_port_and_is_idempotent() -> None:
 
 @pytest.mark.local_model
 @needs_local_model
-def test_a_busy_port_is_a_clear_error(server: LocalModelServer) -> None:
-    with pytest.raises(LocalModelError, match=rf"127\.0\.0\.1:{server.port}.*port is free"):
-        LocalModelServer(port=server.port).start()
+def test_a_busy_port_is_a_clear_error(local_server: LocalModelServer) -> None:
+    with pytest.raises(LocalModelError, match=rf"127\.0\.0\.1:{local_server.port}.*port is free"):
+        LocalModelServer(port=local_server.port).start()
 
 
 @pytest.mark.local_model

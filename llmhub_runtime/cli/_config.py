@@ -105,7 +105,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        problems = _problems_of(exc, path)
+        problems = sorted(_problems_of(exc, path), key=lambda p: (p.path or "", p.line or 0))
         if args.json:
             out(
                 json.dumps({"ok": False, "path": str(path), "problems": [_problem_dict(p) for p in problems]}, indent=2)

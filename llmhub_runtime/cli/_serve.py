@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         out(f"llmhub: serving {server.model} ({server.model_path.name}) at {server.base_url}")
         out(f"export LLMHUB_LOCAL_BASE={server.base_url}")
         out("Press Ctrl-C to stop.")
-        while not stop.wait(0.5):
+        while not stop.wait(0.1):
             pass
     finally:
         server.stop()

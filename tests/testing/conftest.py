@@ -25,5 +25,7 @@ async def aoai(server: StandInServer) -> AsyncIterator[openai.AsyncOpenAI]:
 
 @pytest.fixture
 def claude(server: StandInServer) -> Iterator[anthropic.Anthropic]:
-    with anthropic.Anthropic(api_key="sk-ant-test", base_url=server.anthropic_base, max_retries=0, timeout=10) as client:
+    with anthropic.Anthropic(
+        api_key="sk-ant-test", base_url=server.anthropic_base, max_retries=0, timeout=10
+    ) as client:
         yield client

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from llmhub_runtime.testing import Fault, Reply, StandInServer, ToolCall
 from llmhub_runtime.testing.embeddings import embed
 
-HELLO = [{"role": "user", "content": "hello there"}]
+HELLO: Any = [{"role": "user", "content": "hello there"}]
 WEATHER_TOOL: Any = {
     "type": "function",
     "function": {
@@ -34,7 +34,7 @@ WEATHER_TOOL: Any = {
 
 
 def test_default_brain_answer_with_usage(oai: openai.OpenAI) -> None:
-    reply = oai.chat.completions.create(model="standin-chat", messages=HELLO)  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="standin-chat", messages=HELLO)
 
     assert reply.choices[0].message.content == "Stand-in reply to: hello there"
     assert reply.choices[0].message.role == "assistant"
@@ -48,7 +48,7 @@ def test_default_brain_answer_with_usage(oai: openai.OpenAI) -> None:
 def test_enqueued_replies_are_fifo_then_default(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("model-a", Reply(text="first", usage=(12, 3)), Reply(text="second", model="model-z"))
 
-    answers = [oai.chat.completions.create(model="model-a", messages=HELLO) for _ in range(3)]  # type: ignore[arg-type]
+    answers = [oai.chat.completions.create(model="model-a", messages=HELLO) for _ in range(3)]
 
     assert [a.choices[0].message.content for a in answers] == ["first", "second", "Stand-in reply to: hello there"]
     assert answers[0].usage is not None
@@ -61,8 +61,8 @@ def test_queue_is_per_model_and_star_is_the_catch_all(server: StandInServer, oai
     server.enqueue("model-a", Reply(text="for a"))
     server.enqueue("*", Reply(text="for anyone"))
 
-    b = oai.chat.completions.create(model="model-b", messages=HELLO)  # type: ignore[arg-type]
-    a = oai.chat.completions.create(model="model-a", messages=HELLO)  # type: ignore[arg-type]
+    b = oai.chat.completions.create(model="model-b", messages=HELLO)
+    a = oai.chat.completions.create(model="model-a", messages=HELLO)
 
     assert b.choices[0].message.content == "for anyone"
     assert a.choices[0].message.content == "for a"
@@ -71,7 +71,7 @@ def test_queue_is_per_model_and_star_is_the_catch_all(server: StandInServer, oai
 def test_reply_without_content_overrides_only_usage(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("m", Reply(usage=(100, 7), finish_reason="content_filter"))
 
-    reply = oai.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=HELLO)
 
     assert reply.choices[0].message.content == "Stand-in reply to: hello there"
     assert reply.choices[0].finish_reason == "content_filter"
@@ -82,7 +82,7 @@ def test_reply_without_content_overrides_only_usage(server: StandInServer, oai: 
 async def test_async_client(server: StandInServer, aoai: openai.AsyncOpenAI) -> None:
     server.enqueue("m", Reply(text="async hello"))
 
-    reply = await aoai.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+    reply = await aoai.chat.completions.create(model="m", messages=HELLO)
 
     assert reply.choices[0].message.content == "async hello"
 
@@ -90,7 +90,7 @@ async def test_async_client(server: StandInServer, aoai: openai.AsyncOpenAI) -> 
 def test_stop_sequence_truncates(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("m", Reply(text="one two three four"))
 
-    reply = oai.chat.completions.create(model="m", messages=HELLO, stop=["three", "four"])  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=HELLO, stop=["three", "four"])
 
     assert reply.choices[0].message.content == "one two "
     assert reply.choices[0].finish_reason == "stop"
@@ -100,7 +100,7 @@ def test_stop_sequence_truncates(server: StandInServer, oai: openai.OpenAI) -> N
 
 @pytest.mark.parametrize("param", ["max_tokens", "max_completion_tokens"])
 def test_max_tokens_truncates_to_n_words(oai: openai.OpenAI, param: str) -> None:
-    reply = oai.chat.completions.create(model="m", messages=HELLO, **{param: 2})  # type: ignore[call-overload]
+    reply = oai.chat.completions.create(model="m", messages=HELLO, **{param: 2})
 
     assert reply.choices[0].message.content == "Stand-in reply"
     assert reply.choices[0].finish_reason == "length"
@@ -108,7 +108,7 @@ def test_max_tokens_truncates_to_n_words(oai: openai.OpenAI, param: str) -> None
 
 
 def test_n_choices(oai: openai.OpenAI) -> None:
-    reply = oai.chat.completions.create(model="m", messages=HELLO, n=3)  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=HELLO, n=3)
 
     assert [c.index for c in reply.choices] == [0, 1, 2]
     assert {c.message.content for c in reply.choices} == {"Stand-in reply to: hello there"}
@@ -121,7 +121,7 @@ def test_stream_with_final_usage_chunk(oai: openai.OpenAI) -> None:
     chunks = list(
         oai.chat.completions.create(
             model="m",
-            messages=HELLO,  # type: ignore[arg-type]
+            messages=HELLO,
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -139,7 +139,7 @@ def test_stream_with_final_usage_chunk(oai: openai.OpenAI) -> None:
 
 
 def test_stream_without_usage_has_no_usage_chunk(oai: openai.OpenAI) -> None:
-    chunks = list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))  # type: ignore[arg-type]
+    chunks = list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))
 
     assert all(c.choices for c in chunks)
     assert all(c.usage is None for c in chunks)
@@ -149,7 +149,7 @@ def test_stream_without_usage_has_no_usage_chunk(oai: openai.OpenAI) -> None:
 def test_stream_sends_exact_chunks(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("m", Reply(chunks=["Hel", "lo", " wor", "ld"]))
 
-    chunks = list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))  # type: ignore[arg-type]
+    chunks = list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))
 
     assert [c.choices[0].delta.content for c in chunks[1:-1]] == ["Hel", "lo", " wor", "ld"]
 
@@ -171,7 +171,7 @@ def test_stream_is_sse_with_done_marker(server: StandInServer) -> None:
 def test_scripted_tool_call(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("m", Reply(tool_calls=[ToolCall("get_weather", {"city": "Paris"})]))
 
-    reply = oai.chat.completions.create(model="m", messages=HELLO, tools=[WEATHER_TOOL])  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=HELLO, tools=[WEATHER_TOOL])
 
     choice = reply.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -187,7 +187,7 @@ def test_scripted_tool_call(server: StandInServer, oai: openai.OpenAI) -> None:
 def test_brain_calls_the_tool_the_user_asks_for(oai: openai.OpenAI) -> None:
     messages = [{"role": "user", "content": "What's the weather in Paris for 3 days?"}]
 
-    reply = oai.chat.completions.create(model="m", messages=messages, tools=[WEATHER_TOOL])  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=messages, tools=[WEATHER_TOOL])
 
     [call] = reply.choices[0].message.tool_calls or []
     assert call.function.name == "get_weather"
@@ -198,7 +198,7 @@ def test_streamed_tool_call_arguments_reassemble(server: StandInServer, oai: ope
     arguments = {"city": "Paris", "days": 3, "units": "metric"}
     server.enqueue("m", Reply(tool_calls=[ToolCall("get_weather", arguments), ToolCall("get_time", {})]))
 
-    stream = oai.chat.completions.create(model="m", messages=HELLO, tools=[WEATHER_TOOL], stream=True)  # type: ignore[arg-type]
+    stream = oai.chat.completions.create(model="m", messages=HELLO, tools=[WEATHER_TOOL], stream=True)
     deltas = [tc for chunk in stream for tc in (chunk.choices[0].delta.tool_calls or [])]
 
     weather = [d for d in deltas if d.index == 0]
@@ -265,7 +265,7 @@ class Person(BaseModel):
 def test_json_schema_answer_parses_into_the_model(oai: openai.OpenAI) -> None:
     messages = [{"role": "user", "content": "Describe 'Ada', aged 36"}]
 
-    reply = oai.chat.completions.parse(model="m", messages=messages, response_format=Person)  # type: ignore[arg-type]
+    reply = oai.chat.completions.parse(model="m", messages=messages, response_format=Person)
 
     parsed = reply.choices[0].message.parsed
     assert isinstance(parsed, Person)
@@ -333,7 +333,7 @@ def test_script_is_persistent_and_none_means_default(server: StandInServer, oai:
         oai.chat.completions.create(model="model-b", messages=[{"role": "user", "content": f"script {i}"}])
         for i in range(2)
     ]
-    plain = oai.chat.completions.create(model="model-b", messages=HELLO)  # type: ignore[arg-type]
+    plain = oai.chat.completions.create(model="model-b", messages=HELLO)
 
     assert [r.choices[0].message.content for r in scripted] == ["scripted: script 0", "scripted: script 1"]
     assert plain.choices[0].message.content == "Stand-in reply to: hello there"
@@ -343,7 +343,7 @@ def test_queue_wins_over_script(server: StandInServer, oai: openai.OpenAI) -> No
     server.script("m", lambda request: Reply(text="from script"))
     server.enqueue("m", Reply(text="from queue"))
 
-    first, second = (oai.chat.completions.create(model="m", messages=HELLO) for _ in range(2))  # type: ignore[arg-type]
+    first, second = (oai.chat.completions.create(model="m", messages=HELLO) for _ in range(2))
 
     assert first.choices[0].message.content == "from queue"
     assert second.choices[0].message.content == "from script"
@@ -356,15 +356,15 @@ def test_failing_script_gives_a_500_naming_it(server: StandInServer, oai: openai
     server.script("m", broken)
 
     with pytest.raises(openai.InternalServerError) as caught:
-        oai.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+        oai.chat.completions.create(model="m", messages=HELLO)
 
     assert caught.value.status_code == 500
     assert "stand-in script for 'm' raised RuntimeError: boom" in str(caught.value)
 
 
 def test_requests_history_records_bodies(server: StandInServer, oai: openai.OpenAI) -> None:
-    oai.chat.completions.create(model="m", messages=HELLO, temperature=0.2)  # type: ignore[arg-type]
-    list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))  # type: ignore[arg-type]
+    oai.chat.completions.create(model="m", messages=HELLO, temperature=0.2)
+    list(oai.chat.completions.create(model="m", messages=HELLO, stream=True))
     oai.embeddings.create(model="e", input="x")
 
     requests = server.requests
@@ -386,7 +386,7 @@ def test_reset_clears_queues_scripts_and_history(server: StandInServer, oai: ope
     server.script("m", lambda request: Reply(text="scripted"))
     server.reset()
 
-    reply = oai.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+    reply = oai.chat.completions.create(model="m", messages=HELLO)
 
     assert reply.choices[0].message.content == "Stand-in reply to: hello there"
     assert len(server.requests) == 1
@@ -395,7 +395,7 @@ def test_reset_clears_queues_scripts_and_history(server: StandInServer, oai: ope
 def test_models_lists_seen_and_scripted_models(server: StandInServer, oai: openai.OpenAI) -> None:
     server.enqueue("queued-model", Reply(text="x"))
     server.script("scripted-model", lambda request: None)
-    oai.chat.completions.create(model="seen-model", messages=HELLO)  # type: ignore[arg-type]
+    oai.chat.completions.create(model="seen-model", messages=HELLO)
 
     assert [m.id for m in oai.models.list()] == ["queued-model", "scripted-model", "seen-model"]
     assert oai.models.retrieve("seen-model").id == "seen-model"
@@ -419,11 +419,11 @@ def test_unknown_path_and_bad_body(server: StandInServer) -> None:
 
 def test_required_api_key() -> None:
     with StandInServer(api_key="sk-right") as server:
-        with openai.OpenAI(api_key="sk-wrong", base_url=server.openai_base, max_retries=0) as wrong:
-            with pytest.raises(openai.AuthenticationError):
-                wrong.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+        wrong = openai.OpenAI(api_key="sk-wrong", base_url=server.openai_base, max_retries=0)
+        with wrong, pytest.raises(openai.AuthenticationError):
+            wrong.chat.completions.create(model="m", messages=HELLO)
         with openai.OpenAI(api_key="sk-right", base_url=server.openai_base, max_retries=0) as right:
-            assert right.chat.completions.create(model="m", messages=HELLO).choices  # type: ignore[arg-type]
+            assert right.chat.completions.create(model="m", messages=HELLO).choices
 
 
 async def test_200_concurrent_async_requests(server: StandInServer, aoai: openai.AsyncOpenAI) -> None:
@@ -452,4 +452,4 @@ def test_fault_validation() -> None:
     with pytest.raises(ValueError, match="delay"):
         Fault(delay=-1)
     with pytest.raises(TypeError, match="Reply or Fault"):
-        StandInServer().enqueue("m", "hello")  # type: ignore[arg-type]
+        StandInServer().enqueue("m", "hello")

@@ -1,0 +1,63 @@
+"""Fixtures for the langchain-llmhub suites: one loopback stand-in server and an llmhub.yaml pointing at it.
+
+Every test here may connect to 127.0.0.1 only (pytest-socket), so the suites are offline by proof.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from llmhub_runtime import LLMHub
+from llmhub_runtime.testing import StandInServer
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(item.path).parents:
+            item.add_marker(pytest.mark.allow_hosts(["127.0.0.1"]))
+
+
+def llmhub_config(server: StandInServer) -> dict[str, Any]:
+    """The stand-in's config plus roles the suites need (all with ``env_key: null`` providers)."""
+    config = server.chat_config(model="standin-chat", embedding_model="standin-embed")
+    config["roles"].update(
+        {
+            "llm.alt": {"provider": "standin", "model": "standin-alt", "mode": "chat"},
+            "llm.anthropic": {
+                "provider": "standin-anthropic",
+                "model": "claude-standin",
+                "mode": "chat",
+                "params": {"max_tokens": 256},
+            },
+            "llm.scripted": {"provider": "standin", "model": "standin-scripted", "mode": "chat"},
+            "llm.tuned": {
+                "provider": "standin",
+                "model": "standin-tuned",
+                "mode": "chat",
+                "params": {"temperature": 0.7, "max_tokens": 50, "top_p": 0.9},
+            },
+        }
+    )
+    return config
+
+
+@pytest.fixture(scope="session")
+def standin() -> Iterator[StandInServer]:
+    """The stand-in server, for the whole session."""
+    with StandInServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def config_path(standin: StandInServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An llmhub.yaml whose roles point at the stand-in; its shared hub is closed at the end."""
+    path = tmp_path_factory.mktemp("llmhub") / "llmhub.yaml"
+    path.write_text(yaml.safe_dump(llmhub_config(standin), sort_keys=False), encoding="utf-8")
+    yield path
+    LLMHub.shared(path).close()

@@ -1,0 +1,58 @@
+"""LangChain's standard integration suites (langchain-tests) against the loopback stand-in server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_tests.integration_tests import ChatModelIntegrationTests, EmbeddingsIntegrationTests
+
+from langchain_llmhub import RoleChatModel, RoleEmbeddings
+
+
+class TestRoleChatModelIntegration(ChatModelIntegrationTests):
+    @property
+    def chat_model_class(self) -> type[RoleChatModel]:
+        return RoleChatModel
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {"role": "llm.inference"}
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return True
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def returns_usage_metadata(self) -> bool:
+        return True
+
+    @property
+    def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_model_override(self) -> bool:
+        # The role picks the model in llmhub.yaml; switch roles with configurable_fields(role=...).
+        return False
+
+
+class TestRoleEmbeddingsIntegration(EmbeddingsIntegrationTests):
+    @property
+    def embeddings_class(self) -> type[RoleEmbeddings]:
+        return RoleEmbeddings
+
+    @property
+    def embedding_model_params(self) -> dict[str, Any]:
+        return {"role": "llm.embedding"}
