@@ -74,6 +74,8 @@ class CallEvent:
     """Same for every event of one hub call (to pair starts with ends, e.g. for tracing spans)."""
     env: str | None = None
     """The environment the role was bound in."""
+    provider_kind: str | None = None
+    """The any-llm provider id of the target (``openai``, ``anthropic``, ...)."""
 
 
 class Hook(Protocol):

@@ -139,6 +139,7 @@ class CallPlan:
             latency=self.timer.now() - self.started,
             call_id=self.call_id,
             env=self.call.env,
+            provider_kind=attempt.target.kind,
         )
         event = replace(base, **fields)  # type: ignore[arg-type]
         pricing = attempt.target.pricing

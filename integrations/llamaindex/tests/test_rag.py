@@ -62,14 +62,14 @@ def test_query_engine(index: VectorStoreIndex, config_path: str, server: StandIn
     # The stand-in's vectors are hashes, so a query equal to a document's text retrieves exactly it.
     response = _query_engine(index, config_path).query(DOCS[1])
     assert type(response) is Response
-    assert [n.node.node_id for n in response.source_nodes] == ["doc1"]
+    assert [n.node.ref_doc_id for n in response.source_nodes] == ["doc1"]
     assert response.source_nodes[0].score == pytest.approx(1.0, abs=1e-6)
     _assert_answer(str(response), server, stream=False)
 
 
 async def test_query_engine_async(index: VectorStoreIndex, config_path: str, server: StandInServer) -> None:
     response = await _query_engine(index, config_path).aquery(DOCS[1])
-    assert [n.node.node_id for n in response.source_nodes] == ["doc1"]
+    assert [n.node.ref_doc_id for n in response.source_nodes] == ["doc1"]
     _assert_answer(str(response), server, stream=False)
 
 
