@@ -3,12 +3,13 @@
 Candidates are measured in rounds: every round shuffles the candidates and runs a short batch
 of each, so a slow patch of the machine (or a candidate's background work) is spread over all
 of them instead of landing on one. Each batch starts after ``gc.collect()``; garbage a
-candidate makes during its own batch stays charged to it.
+candidate makes during its own batch stays charged to it. Besides wall time per call, each
+batch records the process CPU time it used (all threads: any-llm's sync API runs calls on its own
+runner thread), which other processes on the machine disturb much less than wall time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import http.client
 import json
@@ -25,6 +26,9 @@ from typing import Any
 
 __all__ = [
     "Candidate",
+    "Check",
+    "Ctx",
+    "Section",
     "ServerProcess",
     "Summary",
     "ainterleave",
@@ -42,7 +46,20 @@ class Candidate:
     name: str
     call: Callable[[], Any]
     samples: list[int] = field(default_factory=list)
-    """Nanoseconds per call."""
+    """Wall nanoseconds per call."""
+    cpu: list[float] = field(default_factory=list)
+    """Process CPU nanoseconds per call, one value per batch."""
+    spent: float = 0.0
+    """Seconds of measured calls so far (for the time budget)."""
+
+    @property
+    def summary(self) -> Summary:
+        return summarize(self.samples)
+
+    @property
+    def cpu_us(self) -> float:
+        """Median over batches of CPU microseconds per call."""
+        return statistics.median(self.cpu) / 1000 if self.cpu else float("nan")
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,6 @@ class Summary:
     median: float
     p10: float
     p90: float
-    mean: float
 
     @property
     def spread(self) -> str:
@@ -61,58 +77,127 @@ class Summary:
 
 
 def summarize(samples_ns: Sequence[float]) -> Summary:
-    """Median, p10, p90 and mean of nanosecond samples, in microseconds."""
+    """Median, p10 and p90 of nanosecond samples, in microseconds."""
     data = sorted(s / 1000 for s in samples_ns)
     if not data:
-        return Summary(0, float("nan"), float("nan"), float("nan"), float("nan"))
+        return Summary(0, float("nan"), float("nan"), float("nan"))
 
     def q(p: float) -> float:
         return data[min(len(data) - 1, int(p * len(data)))]
 
-    return Summary(len(data), statistics.median(data), q(0.10), q(0.90), statistics.fmean(data))
+    return Summary(len(data), statistics.median(data), q(0.10), q(0.90))
 
 
 def interleave(
-    candidates: Sequence[Candidate], n: int, *, batch: int = 25, warmup: int = 20, rng: random.Random
+    candidates: Sequence[Candidate],
+    n: int,
+    *,
+    batch: int = 25,
+    warmup: int = 20,
+    budget: float = 60.0,
+    rng: random.Random,
 ) -> None:
-    """Collect ``n`` timed calls of each candidate, in shuffled rounds of ``batch`` calls."""
+    """Collect ``n`` timed calls of each candidate in shuffled rounds of ``batch`` calls.
+
+    A candidate stops early once its measured calls have taken ``budget`` seconds (its ``n``
+    is then smaller; the table shows it).
+    """
     for cand in candidates:
         for _ in range(warmup):
             cand.call()
-    rounds = -(-n // batch)
     order = list(candidates)
-    clock = time.perf_counter_ns
-    for _ in range(rounds):
+    clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
+    for _ in range(-(-n // batch)):
         rng.shuffle(order)
         for cand in order:
+            todo = min(batch, n - len(cand.samples))
+            if todo <= 0 or cand.spent >= budget:
+                continue
             call, samples = cand.call, cand.samples
             gc.collect()
-            for _ in range(min(batch, n - len(samples))):
+            cpu0, wall0 = cpu_clock(), clock()
+            for _ in range(todo):
                 start = clock()
                 call()
                 samples.append(clock() - start)
+            cand.cpu.append((cpu_clock() - cpu0) / todo)
+            cand.spent += (clock() - wall0) / 1e9
 
 
 async def ainterleave(
-    candidates: Sequence[Candidate], n: int, *, batch: int = 25, warmup: int = 20, rng: random.Random
+    candidates: Sequence[Candidate],
+    n: int,
+    *,
+    batch: int = 25,
+    warmup: int = 20,
+    budget: float = 60.0,
+    rng: random.Random,
 ) -> None:
-    """``interleave`` for coroutine functions: each call awaited in turn (per-call latency)."""
+    """``interleave`` for coroutine functions, each call awaited in turn (per-call latency)."""
     for cand in candidates:
         for _ in range(warmup):
             await cand.call()
-    rounds = -(-n // batch)
     order = list(candidates)
-    clock = time.perf_counter_ns
-    for _ in range(rounds):
+    clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
+    for _ in range(-(-n // batch)):
         rng.shuffle(order)
         for cand in order:
+            todo = min(batch, n - len(cand.samples))
+            if todo <= 0 or cand.spent >= budget:
+                continue
             call: Callable[[], Awaitable[Any]] = cand.call
             samples = cand.samples
             gc.collect()
-            for _ in range(min(batch, n - len(samples))):
+            cpu0, wall0 = cpu_clock(), clock()
+            for _ in range(todo):
                 start = clock()
                 await call()
                 samples.append(clock() - start)
+            cand.cpu.append((cpu_clock() - cpu0) / todo)
+            cand.spent += (clock() - wall0) / 1e9
+
+
+@dataclass
+class Check:
+    """One target: what was measured against what limit. ``ok`` None means not measured."""
+
+    target: str
+    measured: str
+    limit: str
+    ok: bool | None
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+@dataclass
+class Section:
+    """What one section hands the report: markdown lines, checks, notes and raw numbers."""
+
+    key: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class Ctx:
+    """What every section gets: the server, the mode, the seeded RNG."""
+
+    server: ServerProcess
+    quick: bool
+    rng: random.Random
+
+    @property
+    def base(self) -> str:
+        return self.server.base
+
+    def n(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
 
 
 class ServerProcess:
@@ -156,19 +241,10 @@ class ServerProcess:
                 self.proc.wait(timeout=10)
 
     def stats(self, *, reset: bool = False) -> dict[str, int]:
-        """Server counters, not counting this stats connection itself (reset: peak := open now)."""
+        """Server counters, not counting this stats connection (reset: peak := open now, accepted := 0)."""
         assert self._stats is not None
         self._stats.request("POST" if reset else "GET", "/stats")
         data: dict[str, int] = json.loads(self._stats.getresponse().read())
         data["open"] -= 1
         data["peak"] -= 1
         return data
-
-
-def run_async(coro: Awaitable[Any]) -> Any:
-    """``asyncio.run`` for a section: one loop for the whole section so pooled clients stay valid."""
-
-    async def main() -> Any:
-        return await coro
-
-    return asyncio.run(main())

@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from . import errors as e
 from . import streams
@@ -36,6 +36,8 @@ logger = logging.getLogger("llmhub_runtime")
 T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
+_MODE_OF = {"completion": "chat", "embedding": "embedding"}
+"""The role mode each hub method needs."""
 
 
 class LLMHub:
@@ -182,16 +184,11 @@ class LLMHub:
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
         """Embeddings for ``input`` (a string or a list of strings) with ``role``."""
-        plan, inputs = self._embedding_plan(role, input)
-
-        def attempt(step: Attempt) -> Any:
-            client = self._clients.get(step.target, step.api_key, loop=None)
-            args = _arguments(step.target, params_override, kwargs, False, None)
-            return client._embedding(step.target.model, inputs, allow_running_loop=True, **args)
-
-        result = self._drive(plan, attempt)
-        self._emit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        inputs = check_embedding_input(input)
+        return self._call(  # type: ignore[no-any-return]
+            role, "embedding", params_override, kwargs,
+            lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+        )  # fmt: skip
 
     async def aembedding(
         self,
@@ -202,17 +199,11 @@ class LLMHub:
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
         """Async embeddings for ``input`` with ``role``."""
-        plan, inputs = self._embedding_plan(role, input)
-        loop = asyncio.get_running_loop()
-
-        async def attempt(step: Attempt) -> Any:
-            client = self._clients.get(step.target, step.api_key, loop=loop)
-            args = _arguments(step.target, params_override, kwargs, False, None)
-            return await client.aembedding(step.target.model, inputs, **args)
-
-        result = await self._adrive(plan, attempt)
-        await self._aemit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        inputs = check_embedding_input(input)
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "embedding", params_override, kwargs,
+            lambda client, model, args: client.aembedding(model, inputs, **args),
+        )  # fmt: skip
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -247,7 +238,7 @@ class LLMHub:
 
     # --- shared core --------------------------------------------------------------------------
 
-    def _prepare(self, role: str, mode: Literal["chat", "embedding"], method: str, stream: bool) -> CallPlan:
+    def _prepare(self, role: str, mode: str, method: str, stream: bool) -> CallPlan:
         if self._closed:
             raise e.HubClosedError("This LLMHub is closed; create a new one.")
         call = self.resolve(role)
@@ -260,9 +251,44 @@ class LLMHub:
         plan = self._prepare(role, "chat", "completion", stream)
         return plan, check_messages(messages)
 
-    def _embedding_plan(self, role: str, input: Any) -> tuple[CallPlan, str | list[str]]:
-        plan = self._prepare(role, "embedding", "embedding", False)
-        return plan, check_embedding_input(input)
+    def _call(
+        self,
+        role: str,
+        method: str,
+        override: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Any],
+    ) -> Any:
+        """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O."""
+        plan = self._prepare(role, _MODE_OF[method], method, False)
+
+        def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=None)
+            return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+
+        result = self._drive(plan, attempt)
+        self._emit_end(plan, result)
+        return result
+
+    async def _acall(
+        self,
+        role: str,
+        method: str,
+        override: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
+    ) -> Any:
+        """The async twin of ``_call``."""
+        plan = self._prepare(role, _MODE_OF[method], method, False)
+        loop = asyncio.get_running_loop()
+
+        async def attempt(step: Attempt) -> Any:
+            client = self._clients.get(step.target, step.api_key, loop=loop)
+            return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+
+        result = await self._adrive(plan, attempt)
+        await self._aemit_end(plan, result)
+        return result
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
         steps = plan.steps()

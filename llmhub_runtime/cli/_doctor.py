@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..clients import NO_KEY
+from ..clients import NO_KEY, ClientPool, close_client
 from ..config_loader import load_config
 from ..errors import (
     AuthenticationError,
@@ -187,13 +187,23 @@ def _ping(provider_class: Any, target: Target) -> Check:
     outcome: dict[str, Any] = {}
 
     def attempt() -> None:
-        try:
-            from any_llm import AnyLLM
+        from any_llm.utils.aio import run_async_in_sync
 
-            client = AnyLLM.create(target.kind, api_key=api_key, api_base=target.api_base, **target.client_args)
+        try:
+            # Built as the hub builds it: unified exceptions, no SDK-level retries.
+            client = ClientPool().get(target, api_key, loop=None)
+        except Exception as exc:
+            outcome["error"] = exc
+            return
+        try:
             outcome["models"] = list(client.list_models())
         except Exception as exc:
             outcome["error"] = exc
+        finally:
+            try:
+                run_async_in_sync(close_client(client), allow_running_loop=True)
+            except Exception:  # closing is best effort; the answer is already in
+                outcome.setdefault("close_failed", True)
 
     worker = threading.Thread(target=attempt, name="llmhub-doctor-ping", daemon=True)
     worker.start()

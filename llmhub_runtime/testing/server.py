@@ -66,6 +66,7 @@ class StandInServer:
         self._history: list[RecordedRequest] = []
         self._models: dict[str, None] = {}
         self._ids = Ids()
+        self._request_ids = Ids()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -227,10 +228,6 @@ class StandInServer:
     def _endpoint(self, api: Api) -> Endpoint:
         return endpoint_for(api, self._ids, embedding_dimensions=self._embedding_dimensions)
 
-    @property
-    def _required_key(self) -> str | None:
-        return self._api_key
-
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -337,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not model:
             self._send_json(400, bad_request("You must provide a model parameter."))
             return
-        required_key = owner._required_key
+        required_key = owner._api_key
         if required_key is not None and not endpoint.auth_ok(headers, required_key):
             self._send(endpoint.error(body, Fault(status=401)))
             return
@@ -392,7 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         headers = {**outgoing.headers, **(extra_headers or {})}
         self.send_response(outgoing.status)
-        request_id = f"req_standin_{id(self):x}"
+        request_id = self.server.owner._request_ids.new("req_standin_")
         self.send_header("x-request-id", request_id)
         self.send_header("request-id", request_id)
         if outgoing.events is None:

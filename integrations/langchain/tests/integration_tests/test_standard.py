@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain_tests.integration_tests import ChatModelIntegrationTests, EmbeddingsIntegrationTests
 
 from langchain_llmhub import RoleChatModel, RoleEmbeddings
 
 
+@pytest.mark.usefixtures("offline_test_media")
 class TestRoleChatModelIntegration(ChatModelIntegrationTests):
     @property
     def chat_model_class(self) -> type[RoleChatModel]:
@@ -40,6 +42,34 @@ class TestRoleChatModelIntegration(ChatModelIntegrationTests):
 
     @property
     def supports_anthropic_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_audio_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_tool_message(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_tool_message(self) -> bool:
+        return True
+
+    @property
+    def enable_vcr_tests(self) -> bool:
         return True
 
     @property

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from langchain_core.language_models import BaseChatModel
 from langchain_tests.unit_tests import ChatModelUnitTests, EmbeddingsUnitTests
+from syrupy.assertion import SnapshotAssertion
 
 from langchain_llmhub import RoleChatModel, RoleEmbeddings
 
@@ -35,6 +38,14 @@ class TestRoleChatModelUnit(ChatModelUnitTests):
     @property
     def supports_json_mode(self) -> bool:
         return True
+
+    @pytest.mark.xfail(
+        reason="load(allowed_objects='all') admits only classes in langchain-core's own mapping; "
+        "RoleChatModel round-trips with allowed_objects=[RoleChatModel] (test_chat_models.py)",
+        strict=True,
+    )
+    def test_serdes(self, model: BaseChatModel, snapshot: SnapshotAssertion) -> None:
+        super().test_serdes(model, snapshot)
 
 
 class TestRoleEmbeddingsUnit(EmbeddingsUnitTests):

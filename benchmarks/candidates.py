@@ -1,0 +1,162 @@
+"""The things being compared, each built once and reused (as an application would hold them).
+
+Every candidate sends the same request to the same loopback server: model ``MODEL``, messages
+``MESSAGES``, no extra params, SDK retries off where the library exposes them. Optional
+libraries (litellm, the adapters) come back as ``None`` with the reason, and print as "n/a".
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "EMBED_MODEL",
+    "KEY",
+    "MESSAGES",
+    "MODEL",
+    "PROMPT",
+    "TEXTS",
+    "hub_config",
+    "optional",
+    "setup_paths",
+]
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTRA_PATHS = (ROOT, ROOT / "integrations" / "langchain", ROOT / "integrations" / "llamaindex")
+
+MODEL = "gpt-4o-mini"
+"""A name LlamaIndex's and litellm's OpenAI classes accept; the server answers any name."""
+EMBED_MODEL = "text-embedding-3-small"
+KEY = "sk-bench-not-a-key"
+PROMPT = "Say hello in five words."
+MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": PROMPT}]
+TEXTS: list[str] = [f"benchmark input number {i}" for i in range(256)]
+
+
+def setup_paths() -> None:
+    """Make the repo and the two adapter packages importable; keep litellm offline and quiet."""
+    for path in reversed(EXTRA_PATHS):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [*(str(p) for p in EXTRA_PATHS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download of the price map
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE"):
+        os.environ.pop(name, None)
+
+
+def optional(module: str) -> tuple[Any | None, str]:
+    """Import ``module`` or return ``(None, reason)``."""
+    try:
+        return importlib.import_module(module), ""
+    except Exception as exc:  # ImportError, or an adapter still being written that fails on import
+        return None, f"{type(exc).__name__}: {exc}".splitlines()[0][:120]
+
+
+def hub_config(base: str, *, extra_roles: int = 0) -> dict[str, Any]:
+    """The hub config: a chat role, an embedding role, a role with retries + 2 fallbacks configured."""
+    roles: dict[str, Any] = {
+        "llm.inference": {"provider": "bench", "model": MODEL, "mode": "chat"},
+        "llm.embedding": {"provider": "bench", "model": EMBED_MODEL, "mode": "embedding"},
+        "llm.reliable": {
+            "provider": "bench",
+            "model": MODEL,
+            "mode": "chat",
+            "retry": {"max_attempts": 3, "backoff": 0.5},
+            "fallbacks": [{"provider": "bench", "model": "gpt-4o-mini-fallback"}, {"role": "llm.inference"}],
+        },
+    }
+    for i in range(extra_roles):
+        mode = "embedding" if i % 5 == 4 else "chat"
+        roles[f"role.{i:03d}"] = {
+            "provider": "bench",
+            "model": f"{EMBED_MODEL if mode == 'embedding' else MODEL}-{i}",
+            "mode": mode,
+            "description": f"benchmark role {i}",
+            **({"params": {"temperature": 0.2, "max_tokens": 64}} if mode == "chat" else {}),
+        }
+    return {
+        "providers": {"bench": {"kind": "openai", "api_base": base, "env_key": None}},
+        "roles": roles,
+    }
+
+
+# --- the chat candidates ------------------------------------------------------------------------
+
+
+def chat_content(response: Any) -> str:
+    """The reply text of a ChatCompletion-shaped answer (for the sanity check)."""
+    return str(response.choices[0].message.content)
+
+
+def sync_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+    """Name → zero-argument call, and name → why it is missing."""
+    import openai
+    from any_llm import AnyLLM
+    from any_llm.utils.aio import run_async_in_sync
+
+    raw = openai.OpenAI(api_key=KEY, base_url=base, max_retries=0)
+    araw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
+    instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
+    calls: dict[str, Callable[[], Any]] = {
+        "raw openai.OpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        "llmhub hub.completion": lambda: hub.completion("llm.inference", MESSAGES),
+        "any-llm AnyLLM instance .completion": lambda: instance.completion(model=MODEL, messages=MESSAGES),
+        "any_llm.completion (top-level)": lambda: _any_llm_top(base),
+        "ref: AsyncOpenAI via any-llm sync runner": lambda: run_async_in_sync(
+            araw.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+        ),
+    }
+    missing: dict[str, str] = {}
+    litellm, why = load_litellm()
+    if litellm is not None:
+        calls["litellm.completion"] = lambda: litellm.completion(
+            model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY
+        )
+    else:
+        missing["litellm.completion"] = why
+    return calls, missing
+
+
+def _any_llm_top(base: str) -> Any:
+    import any_llm
+
+    return any_llm.completion(model=MODEL, provider="openai", messages=MESSAGES, api_key=KEY, api_base=base)
+
+
+def load_litellm() -> tuple[Any | None, str]:
+    litellm, why = optional("litellm")
+    if litellm is not None:
+        litellm.telemetry = False
+        litellm.suppress_debug_info = True
+    return litellm, why
+
+
+def async_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+    """Coroutine-function candidates; build inside the running loop that will use them."""
+    import openai
+    from any_llm import AnyLLM
+
+    raw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
+    instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
+    calls: dict[str, Callable[[], Any]] = {
+        "raw openai.AsyncOpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        "llmhub hub.acompletion": lambda: hub.acompletion("llm.inference", MESSAGES),
+        "any-llm AnyLLM instance .acompletion": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
+    }
+    missing: dict[str, str] = {}
+    litellm, why = load_litellm()
+    if litellm is not None:
+        calls["litellm.acompletion"] = lambda: litellm.acompletion(
+            model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY
+        )
+    else:
+        missing["litellm.acompletion"] = why
+    return calls, missing
