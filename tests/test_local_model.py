@@ -52,7 +52,7 @@ needs_local_model = pytest.mark.skipif(
 
 def test_importing_llmhub_does_not_import_xllamacpp() -> None:
     code = "import sys, llmhub_runtime, llmhub_runtime.local; print('xllamacpp' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
 

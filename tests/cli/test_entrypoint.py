@@ -28,12 +28,12 @@ def test_installed_console_script_checks_a_config(config_file: Path, tmp_path: P
     bad = tmp_path / "bad.yaml"
     bad.write_text("roles:\n  r:\n    provider: openai\n    model: m\n    mode: chatt\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("LLMHUB_CONFIG", "LLMHUB_DEBUG")}
-    good = subprocess.run(  # noqa: S603
+    good = subprocess.run(
         [_console_script(), "check", str(config_file)], capture_output=True, text=True, env=env, timeout=60
     )
     assert (good.returncode, good.stderr) == (0, "")
     assert good.stdout.startswith(f"{config_file}: ok (3 roles")
-    failed = subprocess.run(  # noqa: S603
+    failed = subprocess.run(
         [_console_script(), "--config", str(bad), "roles"], capture_output=True, text=True, env=env, timeout=60
     )
     assert failed.returncode == 1

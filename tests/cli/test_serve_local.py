@@ -41,7 +41,7 @@ def test_serve_local_with_a_missing_model_is_one_error(run: Callable[..., Result
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_serve_local_prints_the_export_line_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LLMHUB_")}
-    with subprocess.Popen(  # noqa: S603
+    with subprocess.Popen(
         [sys.executable, "-m", "llmhub_runtime.cli", "serve-local"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,6 +1,7 @@
 """Fixtures for the langchain-llmhub suites: one loopback stand-in server and an llmhub.yaml pointing at it.
 
-Every test here may connect to 127.0.0.1 only (pytest-socket), so the suites are offline by proof.
+Unit tests may open no connection at all and integration tests only to 127.0.0.1 (pytest-socket),
+so both suites are offline by proof.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Unit tests may connect nowhere; integration tests to the loopback stand-in only."""
     for item in items:
-        if HERE in Path(item.path).parents:
+        path = Path(item.path)
+        if HERE / "unit_tests" in path.parents:
+            item.add_marker(pytest.mark.allow_hosts([]))
+        elif HERE in path.parents:
             item.add_marker(pytest.mark.allow_hosts(["127.0.0.1"]))
 
 
