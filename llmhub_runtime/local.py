@@ -88,8 +88,7 @@ def _import_xllamacpp() -> Any:
         return importlib.import_module("xllamacpp")
     except ImportError as exc:
         raise LocalModelError(
-            f"The local model server needs xllamacpp, which is not installed. Install it with: "
-            f"{INSTALL_XLLAMACPP}"
+            f"The local model server needs xllamacpp, which is not installed. Install it with: {INSTALL_XLLAMACPP}"
         ) from exc
 
 

@@ -59,8 +59,14 @@ class ConfigProblemError(Exception):
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """Candidates that look like ``word``, best first (difflib, like pydantic-ai)."""
-    return difflib.get_close_matches(word, list(candidates), n=n, cutoff=0.6)
+    """Candidates that look like ``word``, best first (difflib, like pydantic-ai).
+
+    A candidate with exactly the same letters (a transposition: ``modle`` → ``model``) ranks first.
+    """
+    pool = list(candidates)
+    swapped = [c for c in pool if c != word and sorted(c) == sorted(word)]
+    similar = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
+    return list(dict.fromkeys([*swapped, *similar]))[:n]
 
 
 def merge_params(*layers: tuple[str, Mapping[str, Any] | None]) -> tuple[dict[str, Any], dict[str, str]]:

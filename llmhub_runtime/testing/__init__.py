@@ -49,6 +49,11 @@ Use it in your own tests::
 
 or point an llmhub config at it: `LLMHub(config=server.chat_config(model="gpt-test"))`.
 
+Also: `server.requests` / `server.last_request` (`RecordedRequest`: api, path, lower-cased
+headers, parsed body, model, stream; its repr leaves headers out), `server.reset()`,
+`server.pending(model)`, `server.models`, and `StandInServer(api_key="...")` to answer 401 to
+requests without that key.
+
 `unused_port()` gives a port nobody listens on (connection-refused tests) and
 `clean_provider_env()` strips providers' `*_API_KEY` / `*_API_BASE` / `*_BASE_URL` variables for
 the duration of a `with` block.

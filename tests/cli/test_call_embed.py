@@ -168,9 +168,7 @@ def test_the_fallback_answers_when_the_primary_fails(
     assert result.err.splitlines()[-1].startswith("[gpt-backup · ")
 
 
-def test_bad_param_syntax_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str], config_file: Path, keyed: None
-) -> None:
+def test_bad_param_syntax_is_a_usage_error(capsys: pytest.CaptureFixture[str], config_file: Path, keyed: None) -> None:
     assert main(["call", "llm.inference", "hi", "-p", "novalue", "--config", str(config_file)]) == 2
     assert "argument -p/--param: expected KEY=VALUE, got 'novalue'" in capsys.readouterr().err
 

@@ -69,4 +69,6 @@ def test_doctor_on_an_invalid_config(run: Callable[..., Result], tmp_path: Path)
     result = run("doctor", str(bad))
     assert result.code == 1
     assert result.out.splitlines()[0].startswith(f"{bad}:5: roles.r.mdoe: unknown key 'mdoe'")
-    assert result.out.splitlines()[-1] == f"llmhub doctor: fix the config first ('llmhub check {bad}' lists the problems)"
+    assert (
+        result.out.splitlines()[-1] == f"llmhub doctor: fix the config first ('llmhub check {bad}' lists the problems)"
+    )

@@ -41,6 +41,12 @@ def llmhub_config(server: StandInServer) -> dict[str, Any]:
                 "params": {"max_tokens": 256},
             },
             "llm.scripted": {"provider": "standin", "model": "standin-scripted", "mode": "chat"},
+            "llm.fallback": {
+                "provider": "standin",
+                "model": "standin-primary",
+                "mode": "chat",
+                "fallbacks": [{"provider": "standin", "model": "standin-backup"}],
+            },
             "llm.tuned": {
                 "provider": "standin",
                 "model": "standin-tuned",

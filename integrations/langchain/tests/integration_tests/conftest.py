@@ -12,17 +12,27 @@ import io
 import struct
 import wave
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from langchain_tests.conftest import base_vcr_config
+from llmhub_runtime.testing import StandInServer
 
 
 @pytest.fixture(autouse=True)
 def _llmhub_config_env(monkeypatch: pytest.MonkeyPatch, config_path: Path) -> None:
     monkeypatch.setenv("LLMHUB_CONFIG", str(config_path))
+
+
+@pytest.fixture
+def server(standin: StandInServer) -> Iterator[StandInServer]:
+    """The session's stand-in with no queued replies, scripts or recorded requests left from other tests."""
+    standin.reset()
+    yield standin
+    standin.reset()
 
 
 @pytest.fixture(scope="session")
