@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from llmhub_runtime import CallEvent, LLMHub
-from llmhub_runtime.testing.server import StandInServer
+from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.timer import FakeTimer
 
 

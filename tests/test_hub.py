@@ -25,8 +25,8 @@ from llmhub_runtime import (
     RateLimitError,
     UnknownRoleError,
 )
+from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.replies import Fault
-from llmhub_runtime.testing.server import StandInServer
 
 from .conftest import Recorder  # type: ignore[import-not-found]
 

@@ -13,8 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from llmhub_runtime import LLMHub, ProviderServerError
 from llmhub_runtime.otel import OpenTelemetryHook
-from llmhub_runtime.testing.replies import Fault, Reply
-from llmhub_runtime.testing.server import StandInServer
+from llmhub_runtime.testing import Fault, Reply, StandInServer
 
 HI = [{"role": "user", "content": "hello there"}]
 

@@ -20,9 +20,8 @@ from llmhub_runtime import (
     StreamInterruptedError,
     config_from_dict,
 )
-from llmhub_runtime.testing.env import unused_port
+from llmhub_runtime.testing import StandInServer, unused_port
 from llmhub_runtime.testing.replies import Fault
-from llmhub_runtime.testing.server import StandInServer
 from llmhub_runtime.testing.timer import FakeTimer
 
 from .conftest import Recorder  # type: ignore[import-not-found]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from llmhub_runtime import AuthenticationError, LLMHub, LLMHubError, ProviderError
+from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.replies import Fault
-from llmhub_runtime.testing.server import StandInServer
 
 from .conftest import Recorder  # type: ignore[import-not-found]
 

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from llmhub_runtime import AuthenticationError, ConfigValidationError, LLMHub, UnknownEnvError, config_from_dict
-from llmhub_runtime.testing.replies import Fault, Reply
-from llmhub_runtime.testing.server import StandInServer
+from llmhub_runtime.testing import Fault, Reply, StandInServer
 
 from .conftest import Recorder  # type: ignore[import-not-found]
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from llama_index.core import Settings
 from llama_index.core.tools import FunctionTool
+
 from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import RecordedRequest, Reply, StandInServer, clean_provider_env
 

@@ -11,6 +11,7 @@ from llama_index.core.callbacks import CallbackManager, CBEventType, TokenCounti
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
+
 from llmhub_runtime.testing import Reply, StandInServer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.embeddings.llmhub import RoleEmbedding
+
 from llmhub_runtime import ProviderServerError
 from llmhub_runtime.testing import Reply, StandInServer
 from llmhub_runtime.testing.embeddings import embed

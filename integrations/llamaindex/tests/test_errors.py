@@ -10,6 +10,7 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
+
 from llmhub_runtime import (
     ConfigNotFoundError,
     LLMHub,
@@ -36,7 +37,12 @@ def test_rate_limit_surfaces_unchanged(config_path: str, server: StandInServer) 
         RoleLLM("llm.inference", config_path=config_path).chat(MESSAGES)
     error = caught.value
     assert type(error) is RateLimitError
-    assert (error.status_code, error.role, error.model, error.retry_after) == (429, "llm.inference", "standin-chat", 7.0)
+    assert (error.status_code, error.role, error.model, error.retry_after) == (
+        429,
+        "llm.inference",
+        "standin-chat",
+        7.0,
+    )
 
 
 async def test_async_server_error(config_path: str, server: StandInServer) -> None:
@@ -83,7 +89,7 @@ def test_embedding_failure_surfaces_from_indexing(config_path: str, server: Stan
 
 def test_unknown_role(config_path: str) -> None:
     llm = RoleLLM("llm.inferense", config_path=config_path)
-    with pytest.raises(UnknownRoleError, match="Did you mean 'llm.inference'"):
+    with pytest.raises(UnknownRoleError, match=r"Did you mean 'llm\.inference'"):
         llm.complete("hello")
     with pytest.raises(UnknownRoleError):
         _ = llm.metadata
@@ -121,7 +127,9 @@ def test_credentials_are_refused(key: str) -> None:
 # --- offline construction -----------------------------------------------------------------------
 
 
-def test_construction_is_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, server: StandInServer) -> None:
+def test_construction_is_offline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any, server: StandInServer
+) -> None:
     missing = tmp_path / "nowhere" / "llmhub.yaml"
     monkeypatch.setenv("LLMHUB_CONFIG", str(missing))
     shared_before = dict(LLMHub._shared)
@@ -131,7 +139,7 @@ def test_construction_is_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     in_file = RoleLLM("llm.inference", config_path=missing)
     settings.llm = llm
     settings.embed_model = embed_model
-    repr(llm), llm.to_dict(), embed_model.to_dict()  # noqa: B018 - must not touch the config either
+    repr(llm), llm.to_dict(), embed_model.to_dict()
 
     assert LLMHub._shared == shared_before  # no hub was built
     assert server.requests == []

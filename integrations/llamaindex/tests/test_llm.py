@@ -20,6 +20,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.llmhub import RoleLLM
+
 from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import Reply, StandInServer, ToolCall
 

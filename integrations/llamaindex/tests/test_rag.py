@@ -10,6 +10,7 @@ from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.chat_engine.types import AgentChatResponse
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
+
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.embeddings import embed
 
@@ -23,7 +24,9 @@ DOCS = [
 @pytest.fixture
 def index(config_path: str, server: StandInServer) -> VectorStoreIndex:
     embed_model = RoleEmbedding("llm.embedding", config_path=config_path)
-    built = VectorStoreIndex.from_documents([Document(text=t, id_=f"doc{i}") for i, t in enumerate(DOCS)], embed_model=embed_model)
+    built = VectorStoreIndex.from_documents(
+        [Document(text=t, id_=f"doc{i}") for i, t in enumerate(DOCS)], embed_model=embed_model
+    )
     server.reset()
     return built
 

@@ -8,8 +8,9 @@ import pytest
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
 from llama_index.llms.llmhub import RoleLLM
-from llmhub_runtime.testing import Reply, StandInServer
 from pydantic import BaseModel, ValidationError
+
+from llmhub_runtime.testing import Reply, StandInServer
 
 PROMPT = PromptTemplate("Extract the invoice: number {number} for customer '{customer}'.")
 

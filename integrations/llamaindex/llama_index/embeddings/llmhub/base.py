@@ -11,6 +11,7 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
+
 from llmhub_runtime import LLMHub
 from llmhub_runtime.errors import ProviderServerError, UsageError
 

@@ -35,6 +35,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import PydanticProgramMode
+
 from llmhub_runtime import LLMHub
 from llmhub_runtime.errors import UsageError
 
@@ -173,9 +174,7 @@ class RoleLLM(FunctionCallingLLM):
         return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
     @llm_completion_callback()
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
+    async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseAsyncGen:
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     # --- the only I/O -------------------------------------------------------------------------

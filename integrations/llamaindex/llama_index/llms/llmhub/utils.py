@@ -24,8 +24,9 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
-from llmhub_runtime.errors import InvalidInputError
 from pydantic import BaseModel
+
+from llmhub_runtime.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool

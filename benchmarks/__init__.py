@@ -1,0 +1,1 @@
+"""llmhub benchmark suite; run ``python benchmarks/run.py`` (see README.md)."""
