@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import cProfile
 import pstats
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.candidates import KEY, MESSAGES, MODEL, PROMPT, hub_config, optional
+from benchmarks.candidates import KEY, MESSAGES, MODEL, PROMPT, hub_config, optional, reset_loop_bound_caches
 from benchmarks.harness import Ctx, Section
 
 __all__ = ["attribution", "package_of"]
@@ -79,6 +80,7 @@ def _profile(calls: dict[str, Callable[[], Any]], n: int) -> dict[str, dict[_Fun
     out: dict[str, dict[_FuncKey, Any]] = {}
 
     async def body() -> None:
+        reset_loop_bound_caches()
         for name, call in calls.items():
             for _ in range(10):
                 await call()
@@ -101,7 +103,7 @@ def attribution(ctx: Ctx) -> Section:
     from llmhub_runtime import LLMHub
 
     sec = Section("profile", "Profile: where one call's time goes (cProfile, sequential async calls)")
-    n = ctx.n(400, 40)
+    n = ctx.n(400, 20)
     made: dict[str, Any] = {}
 
     def lazily(key: str, build: Callable[[], Any]) -> Any:
@@ -141,6 +143,7 @@ def attribution(ctx: Ctx) -> Section:
     try:
         profiles = _profile(calls, n)
     except Exception as exc:
+        traceback.print_exc()
         sec.lines = [f"profile failed: {type(exc).__name__}: {exc}"]
         return sec
     finally:

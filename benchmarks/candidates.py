@@ -7,10 +7,12 @@ libraries (litellm, the adapters) come back as ``None`` with the reason, and pri
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +22,14 @@ __all__ = [
     "MESSAGES",
     "MODEL",
     "PROMPT",
+    "PROPOSAL",
     "TEXTS",
     "hub_config",
+    "close_thread_loop",
+    "iter_on_thread_loop",
+    "on_thread_loop",
     "optional",
+    "reset_loop_bound_caches",
     "setup_paths",
 ]
 
@@ -60,6 +67,18 @@ def optional(module: str) -> tuple[Any | None, str]:
         return None, f"{type(exc).__name__}: {exc}".splitlines()[0][:120]
 
 
+def reset_loop_bound_caches() -> None:
+    """Forget HTTP clients that libraries cache process-wide but that are bound to one event loop.
+
+    langchain-openai caches its default async httpx client per (base_url, timeout); a ChatOpenAI
+    built in a later ``asyncio.run`` would get the client of a closed loop.
+    """
+    utils, _ = optional("langchain_openai.chat_models._client_utils")
+    cached = getattr(utils, "_cached_async_httpx_client", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
 def hub_config(base: str, *, extra_roles: int = 0) -> dict[str, Any]:
     """The hub config: a chat role, an embedding role, a role with retries + 2 fallbacks configured."""
     roles: dict[str, Any] = {
@@ -88,6 +107,50 @@ def hub_config(base: str, *, extra_roles: int = 0) -> dict[str, Any]:
     }
 
 
+# --- the proposed sync path: the async API on a loop owned by the calling thread -------------------
+
+_LOCAL = threading.local()
+PROPOSAL = "proposal: hub.acompletion on a per-thread loop"
+"""What a sync hub call would cost without the hop to any-llm's runner thread (see README)."""
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOCAL, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOCAL.loop = asyncio.new_event_loop()
+    return loop
+
+
+def on_thread_loop(awaitable: Awaitable[Any]) -> Any:
+    """Run ``awaitable`` to completion on this thread's own event loop, in this thread."""
+    return _thread_loop().run_until_complete(awaitable)
+
+
+def iter_on_thread_loop(source: Awaitable[AsyncIterator[Any]]) -> Iterator[Any]:
+    """A sync iterator over the async iterator ``source`` resolves to, driven on this thread's loop."""
+    loop = _thread_loop()
+    stream = loop.run_until_complete(source)
+    done = False
+    try:
+        while True:
+            try:
+                yield loop.run_until_complete(anext(stream))
+            except StopAsyncIteration:
+                done = True
+                return
+    finally:
+        close = getattr(stream, "aclose", None)
+        if not done and close is not None:
+            loop.run_until_complete(close())
+
+
+def close_thread_loop() -> None:
+    loop: asyncio.AbstractEventLoop | None = getattr(_LOCAL, "loop", None)
+    if loop is not None and not loop.is_closed():
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
 # --- the chat candidates ------------------------------------------------------------------------
 
 
@@ -96,7 +159,7 @@ def chat_content(response: Any) -> str:
     return str(response.choices[0].message.content)
 
 
-def sync_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def sync_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
     """Name → zero-argument call, and name → why it is missing."""
     import openai
     from any_llm import AnyLLM
@@ -113,9 +176,10 @@ def sync_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[s
         "ref: AsyncOpenAI via any-llm sync runner": lambda: run_async_in_sync(
             araw.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
         ),
+        PROPOSAL: lambda: on_thread_loop(hub.acompletion("llm.inference", MESSAGES)),
     }
     missing: dict[str, str] = {}
-    litellm, why = load_litellm()
+    litellm, why = (None, "skipped in --quick (its import alone takes seconds)") if quick else load_litellm()
     if litellm is not None:
         calls["litellm.completion"] = lambda: litellm.completion(
             model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY
@@ -139,7 +203,7 @@ def load_litellm() -> tuple[Any | None, str]:
     return litellm, why
 
 
-def async_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
+def async_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
     """Coroutine-function candidates; build inside the running loop that will use them."""
     import openai
     from any_llm import AnyLLM
@@ -152,7 +216,7 @@ def async_chat(base: str, hub: Any) -> tuple[dict[str, Callable[[], Any]], dict[
         "any-llm AnyLLM instance .acompletion": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
     }
     missing: dict[str, str] = {}
-    litellm, why = load_litellm()
+    litellm, why = (None, "skipped in --quick (its import alone takes seconds)") if quick else load_litellm()
     if litellm is not None:
         calls["litellm.acompletion"] = lambda: litellm.acompletion(
             model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY

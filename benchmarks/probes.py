@@ -190,7 +190,7 @@ def cold_start(ctx: Ctx) -> Section:
     )
 
     firsts = [_run(["first-call", ctx.base]) for _ in range(ctx.n(3, 1))]
-    raws = [_run(["raw-first-call", ctx.base]) for _ in range(ctx.n(3, 1))]
+    raws = [_run(["raw-first-call", ctx.base]) for _ in range(ctx.n(3, 0))]
     good = [r for r in firsts if "error" not in r]
     sec.lines += ["", "| new hub in a fresh process (median of runs) | ms |", "|---|---|"]
     if good:
@@ -299,7 +299,7 @@ def config_load(ctx: Ctx) -> Section:
         config = load_config(path)
         assert len(config.roles) == 200, len(config.roles)
         times = []
-        for _ in range(ctx.n(60, 8)):
+        for _ in range(ctx.n(60, 5)):
             gc.collect()
             start = time.perf_counter()
             load_config(path)

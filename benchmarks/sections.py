@@ -20,10 +20,14 @@ from benchmarks.candidates import (
     MODEL,
     PROMPT,
     TEXTS,
+    PROPOSAL,
     async_chat,
     chat_content,
+    close_thread_loop,
+    iter_on_thread_loop,
     hub_config,
     optional,
+    reset_loop_bound_caches,
     sync_chat,
 )
 from benchmarks.harness import Candidate, Check, Ctx, Section, ainterleave, interleave
@@ -131,12 +135,13 @@ def sync_latency(ctx: Ctx) -> Section:
     sec = Section("sync", "1. Sync per-call latency (chat, JSON answer)")
     hub = _hub(ctx.base)
     try:
-        calls, missing = sync_chat(ctx.base, hub)
+        calls, missing = sync_chat(ctx.base, hub, quick=ctx.quick)
         cands = [Candidate(n, c) for n, c in calls.items() if _sane(n, c, _check_chat, missing)]
-        n = ctx.n(2000, 150)
-        interleave(cands, n, batch=ctx.n(25, 15), warmup=ctx.n(30, 5), budget=ctx.n(75.0, 4.0), rng=ctx.rng)
+        n = ctx.n(2000, 40)
+        interleave(cands, n, batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(75.0, 1.5), rng=ctx.rng)
     finally:
         hub.close()
+        close_thread_loop()
     sec.lines = _latency_table(cands, missing, [("raw", RAW_SYNC), ("any-llm instance", ANY_SYNC)])
     hub_m, any_m, raw_m = _median(cands, HUB_SYNC), _median(cands, ANY_SYNC), _median(cands, RAW_SYNC)
     sec.checks = [
@@ -153,6 +158,13 @@ def sync_latency(ctx: Ctx) -> Section:
             f"{us(bridge - raw_m)} µs) → AnyLLM instance {us(any_m)} µs (any-llm's conversions: "
             f"{us(any_m - bridge)} µs) → hub {us(hub_m)} µs (llmhub's own layer: {us(hub_m - any_m)} µs)."
         )
+    proposal = _median(cands, PROPOSAL)
+    if not math.isnan(proposal):
+        sec.notes.append(
+            f"'{PROPOSAL}' runs `hub.acompletion` with `loop.run_until_complete` on an event loop owned by the "
+            f"calling thread (the hub's ClientPool already keeps one client per loop): {us(proposal)} µs, "
+            f"{x(ratio(proposal, raw_m))} raw, vs {x(ratio(hub_m, raw_m))} for today's `hub.completion`."
+        )
     sec.data = _raw_data(cands)
     return sec
 
@@ -162,7 +174,7 @@ def sync_latency(ctx: Ctx) -> Section:
 
 def async_throughput(ctx: Ctx) -> Section:
     """``concurrency`` requests at once through each async candidate, in shuffled rounds."""
-    concurrency = ctx.n(1000, 200)
+    concurrency = ctx.n(1000, 100)
     rounds = ctx.n(5, 1)
     sec = Section("async", f"2. Async throughput, {concurrency} concurrent requests (+ 9. peak open connections)")
     hub = _hub(ctx.base)
@@ -170,7 +182,7 @@ def async_throughput(ctx: Ctx) -> Section:
     missing: dict[str, str] = {}
 
     async def body() -> None:
-        calls, miss = async_chat(ctx.base, hub)
+        calls, miss = async_chat(ctx.base, hub, quick=ctx.quick)
         missing.update(miss)
         good: dict[str, Callable[[], Any]] = {}
         for name, call in calls.items():
@@ -180,14 +192,14 @@ def async_throughput(ctx: Ctx) -> Section:
             except Exception as exc:
                 missing[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
         for name in good:
-            results[name] = {"wall": [], "cpu": [], "peak": [], "accepted": []}
+            results[name] = {"wall": [], "cpu": [], "peak": [], "before": [], "accepted": []}
         for warm in (True, *([False] * rounds)):
             order = list(good)
             ctx.rng.shuffle(order)
             for name in order:
                 call = good[name]
                 gc.collect()
-                ctx.server.stats(reset=True)
+                before = ctx.server.stats(reset=True)["open"]
                 cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
                 answers = await asyncio.gather(*(call() for _ in range(concurrency)))
                 wall, cpu = time.perf_counter_ns() - wall0, time.process_time_ns() - cpu0
@@ -198,6 +210,7 @@ def async_throughput(ctx: Ctx) -> Section:
                     rec["wall"].append(wall / 1e6)
                     rec["cpu"].append(cpu / concurrency / 1000)
                     rec["peak"].append(stats["peak"])
+                    rec["before"].append(before)
                     rec["accepted"].append(stats["accepted"])
 
     try:
@@ -209,18 +222,19 @@ def async_throughput(ctx: Ctx) -> Section:
     med = {name: statistics.median(rec["wall"]) for name, rec in results.items()}
     sec.lines = [
         f"| candidate | rounds | median ms per {concurrency} | requests/s | CPU µs/request | × raw | × any-llm instance "
-        "| peak open connections | new connections per round |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| open before | peak open | peak − before | new connections per round |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rec in results.items():
         sec.lines.append(
             f"| {name} | {len(rec['wall'])} | {us(med[name])} | {us(concurrency / med[name] * 1000)} | "
             f"{us(statistics.median(rec['cpu']))} | {x(ratio(med[name], med.get(RAW_ASYNC, math.nan)))} | "
-            f"{x(ratio(med[name], med.get(ANY_ASYNC, math.nan)))} | {max(rec['peak'])} | "
+            f"{x(ratio(med[name], med.get(ANY_ASYNC, math.nan)))} | {max(rec['before'])} | {max(rec['peak'])} | "
+            f"{max(p - b for p, b in zip(rec['peak'], rec['before'], strict=True))} | "
             f"{statistics.median(rec['accepted']):.0f} |"
         )
     for name, why in missing.items():
-        sec.lines.append(f"| {name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |  ← {why}")
+        sec.lines.append(f"| {name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |  ← {why}")
     hub_m, any_m, raw_m = (med.get(k, math.nan) for k in (HUB_ASYNC, ANY_ASYNC, RAW_ASYNC))
     sec.checks = [
         _le("async: hub ≤ 1.05× reused AnyLLM instance", hub_m, any_m, 1.05, f"wall per {concurrency}"),
@@ -229,11 +243,12 @@ def async_throughput(ctx: Ctx) -> Section:
             f"wall per {concurrency}"),
     ]  # fmt: skip
     if HUB_ASYNC in results:
-        peak = max(results[HUB_ASYNC]["peak"])
+        rec = results[HUB_ASYNC]
+        peak = max(p - b for p, b in zip(rec["peak"], rec["before"], strict=True))
         sec.checks.append(
             Check(
                 f"{concurrency} concurrent hub calls keep open connections bounded",
-                f"peak {peak} open",
+                f"peak {peak} opened by the hub ({max(rec['peak'])} open on the server in all)",
                 f"≤ pool limit {limits['max_connections']}",
                 peak <= limits["max_connections"],
             )
@@ -241,8 +256,9 @@ def async_throughput(ctx: Ctx) -> Section:
     sec.notes.append(
         f"Pool limits of the openai SDK's httpx client (used by the raw client, by any-llm and so by the hub): "
         f"max_connections={limits['max_connections']}, max_keepalive_connections={limits['max_keepalive']}. "
-        "Peak = most sockets open at once on the server during one round, counted by the server; "
-        "new connections = sockets accepted during the round (a warm pool keeps at most max_keepalive of them)."
+        "Counted by the server: open before = sockets already open when a round starts (idle pools of the "
+        "other candidates and earlier sections); peak = most sockets open at once during the round; "
+        "new connections = sockets accepted during the round (after the warm-up round the pool is warm)."
     )
     sec.data = {name: {**rec, "median_ms": med[name]} for name, rec in results.items()} | {"limits": limits}
     return sec
@@ -275,7 +291,7 @@ def streaming(ctx: Ctx) -> Section:
     from any_llm import AnyLLM
 
     sec = Section("stream", f"3. Streaming: {STREAM_CHUNKS}-chunk answer, time to first chunk and total")
-    n = ctx.n(300, 20)
+    n = ctx.n(300, 8)
     hub = _hub(ctx.base)
     raw = openai.OpenAI(api_key=KEY, base_url=ctx.base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=ctx.base)
@@ -287,6 +303,9 @@ def streaming(ctx: Ctx) -> Section:
         "llmhub hub.completion(stream=True)": lambda: hub.completion("llm.inference", MESSAGES, stream=True),
         "any-llm AnyLLM instance stream": lambda: instance.completion(
             model=MODEL, messages=MESSAGES, stream=True, stream_options=usage_opt
+        ),
+        "proposal: hub.acompletion(stream) on a per-thread loop": lambda: iter_on_thread_loop(
+            hub.acompletion("llm.inference", MESSAGES, stream=True)
         ),
     }
     firsts: dict[str, list[int]] = {}
@@ -318,10 +337,11 @@ def streaming(ctx: Ctx) -> Section:
             for name, make in makers.items()
             if _sane(name, check_stream(make), lambda _: None, missing)
         ]
-        interleave(cands, n, batch=ctx.n(10, 5), warmup=ctx.n(5, 2), budget=ctx.n(40.0, 4.0), rng=ctx.rng)
+        interleave(cands, n, batch=ctx.n(10, 4), warmup=ctx.n(5, 1), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
     finally:
         hub.close()
         raw.close()
+        close_thread_loop()
 
     acands, afirsts, amissing = asyncio.run(_astreams(ctx, n))
     sec.lines = [
@@ -400,7 +420,7 @@ async def _astreams(ctx: Ctx, n: int) -> tuple[list[Candidate], dict[str, list[i
             return run()
 
         cands.append(Candidate(name, call))
-    await ainterleave(cands, n, batch=ctx.n(10, 5), warmup=ctx.n(5, 2), budget=ctx.n(40.0, 4.0), rng=ctx.rng)
+    await ainterleave(cands, n, batch=ctx.n(10, 4), warmup=ctx.n(5, 1), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
     await raw.close()
     return cands, firsts, missing
 
@@ -414,7 +434,7 @@ def embeddings(ctx: Ctx) -> Section:
     from any_llm import AnyLLM
 
     sec = Section("embed", f"4. Embeddings: batch of {len(TEXTS)} inputs ({EMBED_DIMS} dims)")
-    n = ctx.n(300, 20)
+    n = ctx.n(300, 8)
     hub = _hub(ctx.base)
     raw = openai.OpenAI(api_key=KEY, base_url=ctx.base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=ctx.base)
@@ -430,7 +450,7 @@ def embeddings(ctx: Ctx) -> Section:
     missing: dict[str, str] = {}
     try:
         cands = [Candidate(k, c) for k, c in calls.items() if _sane(k, c, check, missing)]
-        interleave(cands, n, batch=ctx.n(10, 5), warmup=ctx.n(5, 2), budget=ctx.n(30.0, 3.0), rng=ctx.rng)
+        interleave(cands, n, batch=ctx.n(10, 4), warmup=ctx.n(5, 1), budget=ctx.n(30.0, 1.5), rng=ctx.rng)
     finally:
         hub.close()
         raw.close()
@@ -452,7 +472,7 @@ def embeddings(ctx: Ctx) -> Section:
                 good.append(Candidate(k, c))
             except Exception as exc:
                 miss[k] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
-        await ainterleave(good, n, batch=ctx.n(10, 5), warmup=ctx.n(5, 2), budget=ctx.n(30.0, 3.0), rng=ctx.rng)
+        await ainterleave(good, n, batch=ctx.n(10, 4), warmup=ctx.n(5, 1), budget=ctx.n(30.0, 1.5), rng=ctx.rng)
         await araw.close()
         return good, miss
 
@@ -469,24 +489,28 @@ def embeddings(ctx: Ctx) -> Section:
 def framework(ctx: Ctx) -> Section:
     """RoleChatModel vs ChatOpenAI, RoleLLM vs LlamaIndex's OpenAI: invoke/chat and ainvoke/achat."""
     sec = Section("framework", "5. Framework layer: role adapters vs the native OpenAI classes")
-    n = ctx.n(1000, 60)
+    n = ctx.n(1000, 30)
     missing: dict[str, str] = {}
     hub = _hub(ctx.base)
     sync_calls, async_makers = _framework_calls(ctx.base, hub, missing)
 
     def check(resp: Any) -> None:
-        text = getattr(resp, "content", None)
-        if text is None:  # LlamaIndex ChatResponse
+        if hasattr(resp, "choices"):  # ChatCompletion (the raw client and the hub underneath)
+            text = chat_content(resp)
+        elif hasattr(resp, "message"):  # LlamaIndex ChatResponse
             text = resp.message.content
+        else:  # LangChain AIMessage
+            text = resp.content
         assert text == REPLY_TEXT, text
 
     try:
         cands = [Candidate(k, c) for k, c in sync_calls.items() if _sane(k, c, check, missing)]
-        interleave(cands, n, batch=ctx.n(20, 10), warmup=ctx.n(20, 3), budget=ctx.n(40.0, 3.0), rng=ctx.rng)
+        interleave(cands, n, batch=ctx.n(20, 10), warmup=ctx.n(20, 2), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
     finally:
         hub.close()
 
     async def abody() -> list[Candidate]:
+        reset_loop_bound_caches()
         ahub = _hub(ctx.base)
         good = []
         for name, make in async_makers(ahub).items():
@@ -495,7 +519,7 @@ def framework(ctx: Ctx) -> Section:
                 good.append(Candidate(name, make))
             except Exception as exc:
                 missing[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
-        await ainterleave(good, n, batch=ctx.n(20, 10), warmup=ctx.n(20, 3), budget=ctx.n(40.0, 3.0), rng=ctx.rng)
+        await ainterleave(good, n, batch=ctx.n(20, 10), warmup=ctx.n(20, 2), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
         return good
 
     acands = asyncio.run(abody())
@@ -618,7 +642,7 @@ def reliability(ctx: Ctx) -> Section:
     missing: dict[str, str] = {}
     try:
         cands = [Candidate(k, c) for k, c in calls.items() if _sane(k, c, _check_chat, missing)]
-        interleave(cands, ctx.n(2000, 100), batch=ctx.n(25, 10), warmup=ctx.n(30, 5), budget=ctx.n(40.0, 3.0), rng=ctx.rng)
+        interleave(cands, ctx.n(2000, 40), batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
     finally:
         hub.close()
         hooked.close()
@@ -631,7 +655,3 @@ def reliability(ctx: Ctx) -> Section:
     )
     sec.data = _raw_data(cands)
     return sec
-
-
-def _unused() -> None:  # keep imports used by type checkers only
-    _ = (gc,)

@@ -43,7 +43,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from llmhub_runtime import LLMHub, ResolvedCall
-from llmhub_runtime.errors import LLMHubError, UsageError
+from llmhub_runtime.errors import LLMHubError, ProviderServerError, UsageError
 from pydantic import ConfigDict, Field, model_validator
 
 from ._hub import hub_for, move_extra_to, prepare_init
@@ -202,6 +202,10 @@ class RoleChatModel(BaseChatModel):
 
     def _format_output(self, response: ChatCompletion) -> ChatResult:
         """any-llm ``ChatCompletion`` → ``ChatResult`` (one generation per choice)."""
+        if not response.choices:
+            raise ProviderServerError(
+                f"{response.model or 'the provider'} answered with no choices", role=self.role, model=response.model
+            )
         usage = _create_usage_metadata(response.usage) if response.usage else None
         generations = []
         for choice in response.choices:
@@ -339,9 +343,7 @@ class RoleChatModel(BaseChatModel):
             llm = self.bind(response_format=response_format, ls_structured_output_format=ls_format)
             parser = PydanticOutputParser(pydantic_object=cast(Any, schema)) if is_pydantic else JsonOutputParser()
         else:
-            raise ValueError(
-                f"Unknown method {method!r}; use 'json_schema', 'function_calling' or 'json_mode'."
-            )
+            raise ValueError(f"Unknown method {method!r}; use 'json_schema', 'function_calling' or 'json_mode'.")
         if not include_raw:
             return llm | parser
         parser_assign = RunnablePassthrough.assign(parsed=itemgetter("raw") | parser, parsing_error=lambda _: None)

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from llama_index.core.agent.workflow import AgentStream, FunctionAgent, ReActAgent, ToolCallResult
 from llama_index.core.memory import ChatMemoryBuffer
-from llama_index.llms.llmhub import RoleLLM
 
+from llama_index.llms.llmhub import RoleLLM
 from llmhub_runtime.testing import StandInServer
 
 # Workflow construction inspects the agent (a pydantic model) with inspect.getmembers, and the

@@ -9,9 +9,9 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, CBEventType, TokenCountingHandler
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
-
 from llmhub_runtime.testing import Reply, StandInServer
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.embeddings.llmhub import RoleEmbedding
 
+from llama_index.embeddings.llmhub import RoleEmbedding
 from llmhub_runtime import ProviderServerError
 from llmhub_runtime.testing import Reply, StandInServer
 from llmhub_runtime.testing.embeddings import embed
@@ -64,8 +64,9 @@ def test_scripted_vectors_pass_through(config_path: str, server: StandInServer) 
 
 
 def test_vector_count_mismatch_is_an_error() -> None:
-    from llama_index.embeddings.llmhub.base import _vectors
     from openai.types import CreateEmbeddingResponse
+
+    from llama_index.embeddings.llmhub.base import _vectors
 
     response = CreateEmbeddingResponse.model_validate(
         {

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.llms.types import ChatMessage
+
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
-
 from llmhub_runtime import (
     ConfigNotFoundError,
     LLMHub,

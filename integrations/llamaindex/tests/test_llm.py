@@ -19,8 +19,8 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
-from llama_index.llms.llmhub import RoleLLM
 
+from llama_index.llms.llmhub import RoleLLM
 from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import Reply, StandInServer, ToolCall
 
@@ -318,3 +318,52 @@ def test_predict_and_call(config_path: str) -> None:
     llm = RoleLLM("llm.inference", config_path=config_path)
     output = llm.predict_and_call([_tool()], user_msg="multiply 3 and 9", tool_choice="required")
     assert output.response == "27"
+
+
+# --- reasoning ----------------------------------------------------------------------------------
+
+
+def test_reasoning_becomes_a_thinking_block() -> None:
+    """any-llm's ``reasoning`` (non-stream and stream) maps to ThinkingBlock / ``thinking_delta``."""
+    from any_llm.types.completion import ChatCompletion, ChatCompletionChunk
+
+    from llama_index.llms.llmhub.utils import StreamAccumulator, chat_response_from_completion
+
+    completion = ChatCompletion.model_validate(
+        {
+            "id": "c1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": "42", "reasoning": "six times seven"},
+                }
+            ],
+        }
+    )
+    message = chat_response_from_completion(completion).message
+    assert [type(b) for b in message.blocks] == [ThinkingBlock, TextBlock]
+    assert (message.blocks[0].content, message.content) == ("six times seven", "42")  # type: ignore[union-attr]
+
+    accumulator = StreamAccumulator()
+    responses = [
+        accumulator.add(
+            ChatCompletionChunk.model_validate(
+                {
+                    "id": "c2",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "delta": delta}],
+                }
+            )
+        )
+        for delta in ({"role": "assistant", "reasoning": "six "}, {"reasoning": "sevens"}, {"content": "42"})
+    ]
+    assert [r.additional_kwargs.get("thinking_delta") for r in responses] == ["six ", "sevens", None]
+    final = responses[-1].message
+    assert final.blocks[0] == ThinkingBlock(content="six sevens")
+    assert (final.content, responses[-1].delta) == ("42", "42")

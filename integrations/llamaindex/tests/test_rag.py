@@ -8,9 +8,9 @@ import pytest
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.response.schema import Response, StreamingResponse
 from llama_index.core.chat_engine.types import AgentChatResponse
+
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
-
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.embeddings import embed
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.types import PydanticProgramMode
-from llama_index.llms.llmhub import RoleLLM
 from pydantic import BaseModel, ValidationError
 
+from llama_index.llms.llmhub import RoleLLM
 from llmhub_runtime.testing import Reply, StandInServer
 
 PROMPT = PromptTemplate("Extract the invoice: number {number} for customer '{customer}'.")

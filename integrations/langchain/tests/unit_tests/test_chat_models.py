@@ -154,7 +154,7 @@ def test_ls_params_report_the_resolved_provider_model_and_effective_params(confi
 def test_ls_params_of_an_unknown_role_fall_back_and_the_call_raises(config_file: Path) -> None:
     llm = RoleChatModel("llm.nope", config_path=config_file)
     assert llm._get_ls_params()["ls_model_name"] == "llm.nope"
-    with pytest.raises(UnknownRoleError, match="llm.nope"):
+    with pytest.raises(UnknownRoleError, match=r"llm\.nope"):
         llm.invoke("Hello")
 
 
@@ -191,7 +191,9 @@ def get_weather(city: str) -> str:
 
 
 def test_bind_tools_formats_tools_and_tool_choice() -> None:
-    bound = RoleChatModel("llm.inference").bind_tools([get_weather], tool_choice="get_weather", parallel_tool_calls=False)
+    bound = RoleChatModel("llm.inference").bind_tools(
+        [get_weather], tool_choice="get_weather", parallel_tool_calls=False
+    )
     assert isinstance(bound, RunnableBinding)
     assert bound.kwargs["tools"][0]["function"]["name"] == "get_weather"
     assert bound.kwargs["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}

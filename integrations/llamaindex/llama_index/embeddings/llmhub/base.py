@@ -12,12 +12,11 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 
+from llama_index.llms.llmhub.utils import reject_credentials
 from llmhub_runtime import LLMHub
 from llmhub_runtime.errors import ProviderServerError, UsageError
 
 __all__ = ["RoleEmbedding"]
-
-_CREDENTIAL_KEYS = frozenset({"api_key", "api_base", "base_url", "client_args"})
 
 
 class RoleEmbedding(BaseEmbedding):
@@ -54,12 +53,7 @@ class RoleEmbedding(BaseEmbedding):
             raise UsageError("Pass either hub= or config_path= to RoleEmbedding, not both.")
         fields = {name: overrides.pop(name) for name in list(overrides) if name in type(self).model_fields}
         params = {**(fields.pop("params_override", None) or {}), **overrides}
-        found = sorted(_CREDENTIAL_KEYS & params.keys())
-        if found:
-            raise UsageError(
-                f"RoleEmbedding does not take {', '.join(found)}: credentials and endpoints belong in llmhub.yaml "
-                "(providers.<name>.env_key / api_base), so they never end up in a serialized model."
-            )
+        reject_credentials(params, "RoleEmbedding")
         fields.setdefault("model_name", role)
         super().__init__(
             role=role,

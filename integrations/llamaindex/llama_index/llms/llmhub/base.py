@@ -34,7 +34,8 @@ from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPU
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.types import PydanticProgramMode
+from llama_index.core.types import Model, PydanticProgramMode
+from llama_index_instrumentation import get_dispatcher
 
 from llmhub_runtime import LLMHub
 from llmhub_runtime.errors import UsageError
@@ -42,6 +43,7 @@ from llmhub_runtime.errors import UsageError
 from .utils import (
     StreamAccumulator,
     chat_response_from_completion,
+    reject_credentials,
     resolve_tool_choice,
     response_format_for,
     to_openai_message_dicts,
@@ -52,15 +54,15 @@ from .utils import (
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
-    from llama_index.core.llms.llm import Model
     from llama_index.core.program.utils import FlexibleModel
     from llama_index.core.prompts import PromptTemplate
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["RoleLLM"]
 
+dispatcher = get_dispatcher(__name__)
+
 _MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
-_CREDENTIAL_KEYS = frozenset({"api_key", "api_base", "base_url", "client_args"})
 
 
 class RoleLLM(FunctionCallingLLM):
@@ -105,7 +107,7 @@ class RoleLLM(FunctionCallingLLM):
             raise UsageError("Pass either hub= or config_path= to RoleLLM, not both.")
         fields = {name: overrides.pop(name) for name in list(overrides) if name in type(self).model_fields}
         params = {**(fields.pop("params_override", None) or {}), **overrides}
-        _reject_credentials(params, "RoleLLM")
+        reject_credentials(params, "RoleLLM")
         super().__init__(
             role=role,
             config_path=os.fspath(config_path) if config_path is not None else None,
@@ -295,6 +297,7 @@ class RoleLLM(FunctionCallingLLM):
         kwargs["response_format"] = response_format_for(output_cls)
         return messages, kwargs
 
+    @dispatcher.span
     def structured_predict(
         self,
         output_cls: type[Model],
@@ -304,11 +307,15 @@ class RoleLLM(FunctionCallingLLM):
     ) -> Model:
         """An instance of ``output_cls`` predicted from ``prompt``."""
         if not self._native_structured():
-            return super().structured_predict(output_cls, prompt, llm_kwargs=_require_tool(llm_kwargs), **prompt_args)
+            predicted: Model = super().structured_predict(
+                output_cls, prompt, llm_kwargs=_require_tool(llm_kwargs), **prompt_args
+            )
+            return predicted
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
         response = self.chat(messages, **kwargs)
-        return output_cls.model_validate_json(response.message.content or "")
+        return _parse(output_cls, response)
 
+    @dispatcher.span
     async def astructured_predict(
         self,
         output_cls: type[Model],
@@ -318,12 +325,13 @@ class RoleLLM(FunctionCallingLLM):
     ) -> Model:
         """Async twin of ``structured_predict``."""
         if not self._native_structured():
-            return await super().astructured_predict(
+            predicted: Model = await super().astructured_predict(
                 output_cls, prompt, llm_kwargs=_require_tool(llm_kwargs), **prompt_args
             )
+            return predicted
         messages, kwargs = self._structured_call(output_cls, prompt, llm_kwargs, prompt_args)
         response = await self.achat(messages, **kwargs)
-        return output_cls.model_validate_json(response.message.content or "")
+        return _parse(output_cls, response)
 
     def _structured_stream_call(
         self,
@@ -370,6 +378,12 @@ class RoleLLM(FunctionCallingLLM):
         return gen()
 
 
+def _parse(output_cls: type[Model], response: ChatResponse) -> Model:
+    """The JSON answer validated into ``output_cls`` (pydantic's ``ValidationError`` if it does not fit)."""
+    parsed: Model = output_cls.model_validate_json(response.message.content or "")
+    return parsed
+
+
 def _require_tool(llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     """LlamaIndex's function-calling program, with the tool call forced unless told otherwise."""
     kwargs = dict(llm_kwargs or {})
@@ -385,12 +399,3 @@ def _num_output(override: dict[str, Any], params: Any) -> int:
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             return value
     return DEFAULT_NUM_OUTPUTS
-
-
-def _reject_credentials(params: dict[str, Any], owner: str) -> None:
-    found = sorted(_CREDENTIAL_KEYS & params.keys())
-    if found:
-        raise UsageError(
-            f"{owner} does not take {', '.join(found)}: credentials and endpoints belong in llmhub.yaml "
-            "(providers.<name>.env_key / api_base), so they never end up in a serialized LLM."
-        )
