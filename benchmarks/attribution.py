@@ -103,7 +103,7 @@ def attribution(ctx: Ctx) -> Section:
     from llmhub_runtime import LLMHub
 
     sec = Section("profile", "Profile: where one call's time goes (cProfile, sequential async calls)")
-    n = ctx.n(400, 20)
+    n = ctx.n(300, 20)
     made: dict[str, Any] = {}
 
     def lazily(key: str, build: Callable[[], Any]) -> Any:

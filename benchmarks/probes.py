@@ -151,15 +151,56 @@ def _run(args: list[str], timeout: float = 120.0) -> dict[str, Any]:
     return result
 
 
+def import_breakdown(module: str, runs: int) -> tuple[float, list[tuple[str, float]]]:
+    """``-X importtime`` of ``module`` (the fastest of ``runs``): total ms, and what it pulls in.
+
+    Rows: each package imported directly by a module of ``module`` itself (cumulative ms), and
+    ``module``'s own modules (self ms, summed).
+    """
+    best: tuple[float, list[tuple[str, float]]] | None = None
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        rows = []
+        for line in out.stderr.splitlines():
+            if not line.startswith("import time:") or "|" not in line or "cumulative" in line:
+                continue
+            _, self_us, cum_us, name = (part for part in [line[12:].split("|")[0], *line.split("|")])
+            rows.append((len(name) - len(name.lstrip()), name.strip(), int(self_us.split()[-1]), int(cum_us)))
+        stack: list[tuple[int, str]] = []
+        external: dict[str, float] = {}
+        own = 0.0
+        total = 0.0
+        for depth, name, self_us, cum_us in reversed(rows):
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            ours = name == module or name.startswith(module + ".")
+            if ours:
+                own += self_us / 1000
+                if name == module:
+                    total = cum_us / 1000
+            elif stack and all(a == module or a.startswith(module + ".") for _, a in stack):
+                external[name] = external.get(name, 0.0) + cum_us / 1000
+            stack.append((depth, name))
+        parts = sorted(external.items(), key=lambda kv: -kv[1])
+        result = (total, [(f"{module}.* (own code, self time)", own), *parts])
+        if best is None or total < best[0]:
+            best = result
+    assert best is not None
+    return best
+
+
 def cold_start(ctx: Ctx) -> Section:
     """6. Cold imports (best of several fresh processes), a new hub's first call, 50-role memory."""
     setup_paths()
     sec = Section("cold", "6. Cold start: imports, first call of a new hub, memory of a 50-role hub")
-    repeats = ctx.n(5, 1)
     modules = DEFAULT_IMPORTS + (() if ctx.quick else ORIENTATION_IMPORTS)
     sec.lines = ["| import (fresh process) | best of | best ms | median ms | provider SDKs loaded by it |", "|---|---|---|---|---|"]
     imports: dict[str, Any] = {}
     for module in modules:
+        repeats = ctx.n(5 if module in DEFAULT_IMPORTS else 3, 1)
         runs = [_run(["import", module]) for _ in range(repeats)]
         good = [r for r in runs if "error" not in r]
         if not good:
@@ -171,6 +212,18 @@ def cold_start(ctx: Ctx) -> Section:
         sdks = ", ".join(good[0]["sdks"]) or "none"
         sec.lines.append(f"| `{module}` | {len(good)} | {min(times):,.0f} | {statistics.median(times):,.0f} | {sdks} |")
     sec.data["imports"] = imports
+    total, parts = import_breakdown("llmhub_runtime", ctx.n(3, 1))
+    shown = [(name, ms) for name, ms in parts if ms >= 2.0]
+    sec.lines += [
+        "",
+        f"What `import llmhub_runtime` spends its time on (`python -X importtime`, fastest of runs: {total:.0f} ms "
+        "in all; the tool itself adds overhead):",
+        "",
+        "| imported by llmhub_runtime | cumulative ms |",
+        "|---|---|",
+        *(f"| `{name}` | {ms:.1f} |" for name, ms in shown),
+    ]
+    sec.data["import_breakdown"] = {"total_ms": total, "parts": parts}
     core = imports.get("llmhub_runtime")
     sec.checks.append(
         Check(

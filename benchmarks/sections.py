@@ -291,7 +291,7 @@ def streaming(ctx: Ctx) -> Section:
     from any_llm import AnyLLM
 
     sec = Section("stream", f"3. Streaming: {STREAM_CHUNKS}-chunk answer, time to first chunk and total")
-    n = ctx.n(300, 8)
+    n = ctx.n(200, 8)
     hub = _hub(ctx.base)
     raw = openai.OpenAI(api_key=KEY, base_url=ctx.base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=ctx.base)

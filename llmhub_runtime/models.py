@@ -7,7 +7,8 @@ validates a file into; ``ResolvedCall`` is what the resolver hands the hub for o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,12 +24,33 @@ __all__ = [
     "RoleConfig",
     "RuntimeConfig",
     "Target",
+    "ToolChoice",
+    "ToolDefinition",
+    "ToolFunction",
 ]
 
-Mode = Literal["chat", "embedding"]
-"""What a role does: ``chat`` → ``completion()``, ``embedding`` → ``embedding()``."""
+Mode = Literal["chat", "tool", "embedding", "image", "speech", "transcription", "rerank", "moderation", "responses"]
+"""What a role does, and so which hub method calls it (see ``MODE_METHODS``)."""
 
-MODES: tuple[str, ...] = ("chat", "embedding")
+MODES: tuple[str, ...] = get_args(Mode)
+
+MODE_METHODS: Mapping[str, str] = MappingProxyType(
+    {
+        "chat": "completion",
+        "tool": "completion",
+        "embedding": "embedding",
+        "image": "image",
+        "speech": "speech",
+        "transcription": "transcription",
+        "rerank": "rerank",
+        "moderation": "moderation",
+        "responses": "responses",
+    }
+)
+"""The hub method for each mode (the async twin is the same name with an ``a`` in front)."""
+
+TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
+"""Modes whose roles may carry ``tools:`` and ``tool_choice:``."""
 
 
 class _Frozen(BaseModel):
@@ -104,6 +126,37 @@ class FallbackConfig(_Frozen):
         return self
 
 
+class ToolFunction(_Frozen):
+    """The function a tool calls: its name, what it does, and the JSON Schema of its arguments."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Letters, digits, '_' and '-'; up to 64.")
+    description: str | None = None
+    parameters: dict[str, Any] | None = Field(None, description="JSON Schema of the arguments object.")
+    strict: bool | None = None
+
+
+class ToolDefinition(_Frozen):
+    """One tool a role offers the model, in OpenAI's format (any-llm converts it per provider)."""
+
+    type: Literal["function"] = "function"
+    function: ToolFunction
+
+    def to_wire(self) -> dict[str, Any]:
+        """The plain dict any-llm takes."""
+        return self.model_dump(exclude_none=True)
+
+
+class _NamedFunction(_Frozen):
+    name: str
+
+
+class ToolChoice(_Frozen):
+    """Force one tool: ``{type: function, function: {name: NAME}}``."""
+
+    type: Literal["function"] = "function"
+    function: _NamedFunction
+
+
 class RoleConfig(_Frozen):
     """One role: the target it calls, its mode, params and reliability policy."""
 
@@ -111,6 +164,12 @@ class RoleConfig(_Frozen):
     model: str | None = None
     mode: Mode | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    tools: list[ToolDefinition] | None = Field(
+        None, description="Tools sent with every call of a chat or tool role (required for mode tool)."
+    )
+    tool_choice: Literal["auto", "required", "none"] | ToolChoice | None = Field(
+        None, description="auto, required, none, or {type: function, function: {name: NAME}}."
+    )
     description: str | None = None
     timeout: float | None = Field(None, gt=0)
     retry: RetryPolicy | None = None
