@@ -154,8 +154,8 @@ def _run(args: list[str], timeout: float = 120.0) -> dict[str, Any]:
 def import_breakdown(module: str, runs: int) -> tuple[float, list[tuple[str, float]]]:
     """``-X importtime`` of ``module`` (the fastest of ``runs``): total ms, and what it pulls in.
 
-    Rows: each package imported directly by a module of ``module`` itself (cumulative ms), and
-    ``module``'s own modules (self ms, summed).
+    Rows: each module imported directly by a module of ``module`` (cumulative ms), and each of
+    ``module``'s own modules (self ms: its body, e.g. building pydantic model classes).
     """
     best: tuple[float, list[tuple[str, float]]] | None = None
     for _ in range(runs):
@@ -171,21 +171,20 @@ def import_breakdown(module: str, runs: int) -> tuple[float, list[tuple[str, flo
             rows.append((len(name) - len(name.lstrip()), name.strip(), int(self_us.split()[-1]), int(cum_us)))
         stack: list[tuple[int, str]] = []
         external: dict[str, float] = {}
-        own = 0.0
+        own: dict[str, float] = {}
         total = 0.0
         for depth, name, self_us, cum_us in reversed(rows):
             while stack and stack[-1][0] >= depth:
                 stack.pop()
             ours = name == module or name.startswith(module + ".")
             if ours:
-                own += self_us / 1000
+                own[f"{name} (self)"] = self_us / 1000
                 if name == module:
                     total = cum_us / 1000
             elif stack and all(a == module or a.startswith(module + ".") for _, a in stack):
                 external[name] = external.get(name, 0.0) + cum_us / 1000
             stack.append((depth, name))
-        parts = sorted(external.items(), key=lambda kv: -kv[1])
-        result = (total, [(f"{module}.* (own code, self time)", own), *parts])
+        result = (total, sorted([*external.items(), *own.items()], key=lambda kv: -kv[1]))
         if best is None or total < best[0]:
             best = result
     assert best is not None

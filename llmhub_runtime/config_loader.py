@@ -5,7 +5,9 @@ Loading collects every problem before raising, so one run shows them all:
 1. YAML syntax (line/column kept), duplicate keys, an empty file or a non-mapping root;
 2. ``${VAR}`` / ``${VAR:-default}`` interpolation in strings (``$$`` is a literal ``$``);
 3. the pydantic models (unknown keys with did-you-mean, wrong types, bad values);
-4. cross references: providers, any-llm provider ids, fallbacks and their cycles and modes.
+4. cross references: providers, any-llm provider ids, fallbacks and their cycles and modes,
+   tools (only on chat/tool roles, required on tool roles), and each role's mode against its
+   providers' capabilities in any-llm (read from any-llm's source, see ``providers``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .envs import bind_env
 from .errors import ConfigNotFoundError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from .models import RuntimeConfig
 from .providers import known_provider_ids
-from .resolver import ConfigProblemError, Loc, build_call, close_matches, provider_entry
+from .resolver import ConfigProblemError, Loc, build_call, close_matches, mode_problem, provider_entry
 
 __all__ = ["CONFIG_ENV_VAR", "config_from_dict", "default_config_path", "load_config"]
 
@@ -273,6 +275,11 @@ def _semantic_problems(config: RuntimeConfig) -> Iterator[tuple[Loc, str, str | 
             yield exc.loc, exc.message, exc.suggestion
     if config.defaults.provider:
         try:
-            provider_entry(config, config.defaults.provider, ("defaults", "provider"))
+            entry = provider_entry(config, config.defaults.provider, ("defaults", "provider"))
         except ConfigProblemError as exc:
             yield exc.loc, exc.message, exc.suggestion
+        else:
+            kind = entry.kind or config.defaults.provider
+            problem = mode_problem(config.defaults.provider, kind, config.defaults.mode) if config.defaults.mode else None
+            if problem is not None:
+                yield ("defaults", "mode"), problem, None

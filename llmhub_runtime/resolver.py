@@ -18,6 +18,7 @@ from typing import Any
 from .envs import bind_env, select_env
 from .errors import UnknownRoleError
 from .models import (
+    TOOL_MODES,
     EnvOverlay,
     FallbackConfig,
     Pricing,
@@ -27,8 +28,9 @@ from .models import (
     RoleConfig,
     RuntimeConfig,
     Target,
+    ToolChoice,
 )
-from .providers import default_env_key, known_provider_ids
+from .providers import MODE_FLAGS, default_env_key, known_provider_ids, supports_mode
 
 __all__ = [
     "PARAM_LAYERS",
@@ -36,6 +38,7 @@ __all__ = [
     "Resolver",
     "build_call",
     "close_matches",
+    "mode_problem",
     "merge_params",
     "provider_entry",
 ]
@@ -143,7 +146,7 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         config,
         provider=provider,
         model=model,
-        params=(("defaults", defaults.params), ("role", role.params)),
+        params=(("defaults", defaults.params), ("role", role.params), ("role", _tool_params(role))),
         timeout=role.timeout,
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
@@ -179,7 +182,11 @@ def _fallback_targets(
                 config,
                 provider=fallback.provider,
                 model=fallback.model,
-                params=(("defaults", config.defaults.params), ("fallback", fallback.params)),
+                params=(
+                    ("defaults", config.defaults.params),
+                    ("role", _tool_params(role)),
+                    ("fallback", fallback.params),
+                ),
                 timeout=role.timeout,
                 retry=role.retry,
                 loc=(*loc, "provider"),
@@ -207,9 +214,79 @@ def build_call(config: RuntimeConfig, name: str, overlay: EnvOverlay | None = No
     With the env ``overlay`` that ``config`` was bound with, params it set are labelled ``env:NAME``.
     """
     mode, targets = _chain(config, name, (name,))
+    _check_role(config, name, mode, targets)
     if overlay is not None:
         targets = [_relabel(target, overlay, f"env:{config.env}") for target in targets]
     return ResolvedCall(role=name, mode=mode, targets=tuple(targets), env=config.env)
+
+
+def _tool_params(role: RoleConfig) -> dict[str, Any]:
+    """The role's ``tools:`` / ``tool_choice:`` as call params (any-llm's plain-dict format)."""
+    params: dict[str, Any] = {}
+    if role.tools:
+        params["tools"] = [tool.to_wire() for tool in role.tools]
+    if isinstance(role.tool_choice, ToolChoice):
+        params["tool_choice"] = role.tool_choice.model_dump()
+    elif role.tool_choice is not None:
+        params["tool_choice"] = role.tool_choice
+    return params
+
+
+def _check_role(config: RuntimeConfig, name: str, mode: str, targets: list[Target]) -> None:
+    """What only this role's own entry can get wrong: its tools, and modes its targets lack."""
+    loc: Loc = ("roles", name)
+    role = config.roles[name]
+    _check_tools(name, role, mode, loc)
+    inline = [index for index, fallback in enumerate(role.fallbacks) if fallback.role is None]
+    own = [target for target in targets if target.via_role == name]
+    for position, target in enumerate(own):
+        where: Loc = (*loc, "mode") if position == 0 else (*loc, "fallbacks", inline[position - 1], "provider")
+        problem = mode_problem(target.provider, target.kind, mode)
+        if problem is not None:
+            raise ConfigProblemError(where, problem)
+
+
+def mode_problem(provider: str, kind: str, mode: str) -> str | None:
+    """Why ``kind`` cannot serve ``mode``, when any-llm's flags say so (unknown flags pass)."""
+    if supports_mode(kind, mode) is not False:
+        return None
+    return (
+        f"provider {provider!r} (any-llm {kind!r}) does not support mode {mode!r} "
+        f"(any-llm's {MODE_FLAGS[mode]} is False for it)"
+    )
+
+
+def _check_tools(name: str, role: RoleConfig, mode: str, loc: Loc) -> None:
+    if mode not in TOOL_MODES:
+        for field in ("tools", "tool_choice"):
+            if getattr(role, field) is not None:
+                raise ConfigProblemError(
+                    (*loc, field), f"{field!r} is only for chat and tool roles; role {name!r} has mode {mode!r}"
+                )
+        return
+    for field in ("tools", "tool_choice"):
+        if getattr(role, field) is not None and field in role.params:
+            raise ConfigProblemError(
+                (*loc, "params", field), f"{field!r} is set both here and as the role's {field!r}; keep one"
+            )
+    if mode == "tool" and not role.tools:
+        raise ConfigProblemError(
+            (*loc, "tools"), f"role {name!r} has mode 'tool' but no tools; list its tool definitions under 'tools:'"
+        )
+    names = [tool.function.name for tool in role.tools or ()]
+    for index, tool_name in enumerate(names):
+        if tool_name in names[:index]:
+            raise ConfigProblemError((*loc, "tools", index, "function", "name"), f"tool {tool_name!r} is listed twice")
+    if role.tool_choice is not None and not names:
+        raise ConfigProblemError((*loc, "tool_choice"), "tool_choice needs tools; list them under 'tools:'")
+    if isinstance(role.tool_choice, ToolChoice) and role.tool_choice.function.name not in names:
+        chosen = role.tool_choice.function.name
+        match = close_matches(chosen, names, n=1)
+        raise ConfigProblemError(
+            (*loc, "tool_choice", "function", "name"),
+            f"tool_choice names {chosen!r}, which is not one of the role's tools ({', '.join(names)})",
+            match[0] if match else None,
+        )
 
 
 def _relabel(target: Target, overlay: EnvOverlay, label: str) -> Target:
@@ -227,8 +304,8 @@ def _relabel(target: Target, overlay: EnvOverlay, label: str) -> Target:
 def _defaults_call(config: RuntimeConfig, name: str) -> ResolvedCall | None:
     """The call an unknown role gets from ``defaults``, when defaults name a complete target."""
     defaults = config.defaults
-    if not (defaults.provider and defaults.model and defaults.mode):
-        return None
+    if not (defaults.provider and defaults.model and defaults.mode) or defaults.mode == "tool":
+        return None  # a tool role needs its own tools, which only a configured role carries
     target = _target(
         config,
         provider=defaults.provider,
