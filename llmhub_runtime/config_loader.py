@@ -279,7 +279,7 @@ def _semantic_problems(config: RuntimeConfig) -> Iterator[tuple[Loc, str, str | 
         except ConfigProblemError as exc:
             yield exc.loc, exc.message, exc.suggestion
         else:
-            kind = entry.kind or config.defaults.provider
-            problem = mode_problem(config.defaults.provider, kind, config.defaults.mode) if config.defaults.mode else None
+            kind, mode = entry.kind or config.defaults.provider, config.defaults.mode
+            problem = mode_problem(config.defaults.provider, kind, mode) if mode else None
             if problem is not None:
                 yield ("defaults", "mode"), problem, None

@@ -2,7 +2,9 @@
 
 Each public method does the same three things: ``_prepare`` (resolve the role, enforce its
 mode, read credentials, check the input — all before any network), then drive the plan,
-whose attempts call any-llm on a pooled provider instance.
+whose attempts call any-llm on a pooled provider instance. Every mode but streamed chat is a
+single-shot call: a few lines that check the input and hand ``_call`` / ``_acall`` the any-llm
+method to invoke.
 """
 
 from __future__ import annotations
@@ -21,14 +23,28 @@ from . import streams
 from .clients import ClientPool, close_client, read_credential
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
-from .inputs import check_embedding_input, check_messages
-from .models import ResolvedCall, RuntimeConfig, Target
+from .inputs import (
+    check_audio,
+    check_documents,
+    check_embedding_input,
+    check_messages,
+    check_moderation_input,
+    check_responses_input,
+    check_text,
+)
+from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
 from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:
+    from any_llm.types.audio import Transcription
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
+    from any_llm.types.image import ImagesResponse
+    from any_llm.types.moderation import ModerationResponse
+    from any_llm.types.rerank import RerankResponse
+    from any_llm.types.responses import Response
+    from openresponses_types import ResponseResource
 
 __all__ = ["LLMHub"]
 
@@ -36,8 +52,17 @@ logger = logging.getLogger("llmhub_runtime")
 T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
-_MODE_OF = {"completion": "chat", "embedding": "embedding"}
-"""The role mode each hub method needs."""
+_MODE_OF: dict[str, tuple[str, ...]] = {
+    "completion": ("chat", "tool"),
+    "embedding": ("embedding",),
+    "image": ("image",),
+    "speech": ("speech",),
+    "transcription": ("transcription",),
+    "rerank": ("rerank",),
+    "moderation": ("moderation",),
+    "responses": ("responses",),
+}
+"""The role modes each hub method accepts."""
 
 
 class LLMHub:
@@ -205,6 +230,162 @@ class LLMHub:
             lambda client, model, args: client.aembedding(model, inputs, **args),
         )  # fmt: skip
 
+    # --- images, audio, rerank, moderation, responses -------------------------------------------
+
+    def image(
+        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> ImagesResponse:
+        """Generate images from ``prompt`` with an ``image`` role (``n``, ``size``, ... from params or kwargs)."""
+        text = check_text(prompt, "image prompt")
+        return self._call(  # type: ignore[no-any-return]
+            role, "image", params_override, kwargs,
+            lambda client, model, args: client._image_generation(model, text, allow_running_loop=True, **args),
+        )  # fmt: skip
+
+    async def aimage(
+        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> ImagesResponse:
+        """Async twin of ``image``."""
+        text = check_text(prompt, "image prompt")
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "image", params_override, kwargs,
+            lambda client, model, args: client.aimage_generation(model, text, **args),
+        )  # fmt: skip
+
+    def speech(
+        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> bytes:
+        """Speak ``input`` with a ``speech`` role; the audio bytes. ``voice`` comes from params or kwargs."""
+        text = check_text(input, "speech input")
+        return self._call(  # type: ignore[no-any-return]
+            role, "speech", params_override, kwargs,
+            lambda client, model, args: client._speech(model, text, args.pop("voice"), allow_running_loop=True, **args),
+            required=("voice",),
+        )  # fmt: skip
+
+    async def aspeech(
+        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> bytes:
+        """Async twin of ``speech``."""
+        text = check_text(input, "speech input")
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "speech", params_override, kwargs,
+            lambda client, model, args: client.aspeech(model, text, args.pop("voice"), **args),
+            required=("voice",),
+        )  # fmt: skip
+
+    def transcription(
+        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Transcription:
+        """Transcribe ``file`` (bytes, a path or a binary file object) with a ``transcription`` role."""
+        audio, name = check_audio(file)
+        return self._call(  # type: ignore[no-any-return]
+            role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
+            lambda client, model, args: client._transcription(model, audio, allow_running_loop=True, **args),
+        )  # fmt: skip
+
+    async def atranscription(
+        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> Transcription:
+        """Async twin of ``transcription``."""
+        audio, name = check_audio(file)
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
+            lambda client, model, args: client.atranscription(model, audio, **args),
+        )  # fmt: skip
+
+    def rerank(
+        self,
+        role: str,
+        query: str,
+        documents: Sequence[str],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> RerankResponse:
+        """Order ``documents`` by relevance to ``query`` with a ``rerank`` role (``top_n`` from params or kwargs)."""
+        text, docs = check_text(query, "rerank query"), check_documents(documents)
+        return self._call(  # type: ignore[no-any-return]
+            role, "rerank", params_override, kwargs,
+            lambda client, model, args: client._rerank(model, text, docs, allow_running_loop=True, **args),
+        )  # fmt: skip
+
+    async def arerank(
+        self,
+        role: str,
+        query: str,
+        documents: Sequence[str],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> RerankResponse:
+        """Async twin of ``rerank``."""
+        text, docs = check_text(query, "rerank query"), check_documents(documents)
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "rerank", params_override, kwargs,
+            lambda client, model, args: client.arerank(model, text, docs, **args),
+        )  # fmt: skip
+
+    def moderation(
+        self,
+        role: str,
+        input: str | Sequence[str] | Sequence[Mapping[str, Any]],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ModerationResponse:
+        """Classify ``input`` (text, texts, or content parts) with a ``moderation`` role."""
+        items = check_moderation_input(input)
+        return self._call(  # type: ignore[no-any-return]
+            role, "moderation", params_override, kwargs,
+            lambda client, model, args: client._moderation(model, items, allow_running_loop=True, **args),
+        )  # fmt: skip
+
+    async def amoderation(
+        self,
+        role: str,
+        input: str | Sequence[str] | Sequence[Mapping[str, Any]],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> ModerationResponse:
+        """Async twin of ``moderation``."""
+        items = check_moderation_input(input)
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "moderation", params_override, kwargs,
+            lambda client, model, args: client.amoderation(model, items, **args),
+        )  # fmt: skip
+
+    def responses(
+        self,
+        role: str,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Response | ResponseResource:
+        """One OpenAI Responses API call (text or input items) with a ``responses`` role; not streamed."""
+        items = _responses_input(input, kwargs)
+        return self._call(  # type: ignore[no-any-return]
+            role, "responses", params_override, kwargs,
+            lambda client, model, args: client.responses(model, items, allow_running_loop=True, **args),
+        )  # fmt: skip
+
+    async def aresponses(
+        self,
+        role: str,
+        input: str | Sequence[Mapping[str, Any]],
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Response | ResponseResource:
+        """Async twin of ``responses``."""
+        items = _responses_input(input, kwargs)
+        return await self._acall(  # type: ignore[no-any-return]
+            role, "responses", params_override, kwargs,
+            lambda client, model, args: client.aresponses(model, items, **args),
+        )  # fmt: skip
+
     # --- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
@@ -238,17 +419,17 @@ class LLMHub:
 
     # --- shared core --------------------------------------------------------------------------
 
-    def _prepare(self, role: str, mode: str, method: str, stream: bool) -> CallPlan:
+    def _prepare(self, role: str, method: str, stream: bool) -> CallPlan:
         if self._closed:
             raise e.HubClosedError("This LLMHub is closed; create a new one.")
         call = self.resolve(role)
-        if call.mode != mode:
-            raise e.ModeMismatchError(role, call.mode, method, mode)
+        if call.mode not in _MODE_OF[method]:
+            raise _mode_mismatch(role, call.mode, method)
         keys = [read_credential(target, role) for target in call.targets]
         return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
 
     def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
-        plan = self._prepare(role, "chat", "completion", stream)
+        plan = self._prepare(role, "completion", stream)
         return plan, check_messages(messages)
 
     def _call(
@@ -258,9 +439,14 @@ class LLMHub:
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Any],
+        required: tuple[str, ...] = (),
     ) -> Any:
-        """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O."""
-        plan = self._prepare(role, _MODE_OF[method], method, False)
+        """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
+
+        ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
+        """
+        plan = self._prepare(role, method, False)
+        _check_required(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
@@ -277,9 +463,11 @@ class LLMHub:
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
+        required: tuple[str, ...] = (),
     ) -> Any:
         """The async twin of ``_call``."""
-        plan = self._prepare(role, _MODE_OF[method], method, False)
+        plan = self._prepare(role, method, False)
+        _check_required(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
@@ -349,7 +537,62 @@ class LLMHub:
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
-    return plan.event("end", usage=Usage.from_response(result), answered_model=getattr(result, "model", None))
+    return plan.event("end", usage=_usage(result), answered_model=getattr(result, "model", None))
+
+
+def _usage(result: Any) -> Usage | None:
+    """Tokens of any answer: chat/embedding words (prompt/completion), Responses and image words
+    (input/output), or a lone ``total_tokens`` (rerank) counted as input; ``None`` without usage."""
+    usage = getattr(result, "usage", None)
+    if usage is None:
+        return None
+    names = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
+    counts = [getattr(usage, name, None) for name in names]
+    if all(count is None for count in counts):
+        total = getattr(usage, "total_tokens", None)
+        return Usage(input_tokens=int(total)) if isinstance(total, int) else None
+    prompt, inputs, completion, outputs = (int(count or 0) for count in counts)
+    return Usage(input_tokens=prompt or inputs, output_tokens=completion or outputs)
+
+
+def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
+    """``ModeMismatchError`` whose message names the method that serves ``mode``."""
+    accepted = _MODE_OF[method]
+    error = e.ModeMismatchError(role, mode, method, accepted[0])
+    needs = " or ".join(repr(m) for m in accepted)
+    right = MODE_METHODS.get(mode)
+    use = f"Call {right}() or a{right}() for {mode!r} roles" if right else f"Mode {mode!r} has no hub method"
+    error.message = (
+        f"Role {role!r} has mode {mode!r}, but {method}() needs a {accepted[0]!r} role"
+        f"{f' (or {needs})' if len(accepted) > 1 else ''}. {use}, or point {method}() at a {needs} role."
+    )
+    error.args = (error.message,)
+    return error
+
+
+def _check_required(
+    plan: CallPlan,
+    method: str,
+    override: Mapping[str, Any] | None,
+    kwargs: Mapping[str, Any],
+    required: tuple[str, ...],
+) -> None:
+    for target in plan.call.targets if required else ():
+        args = _arguments(target, override, kwargs, False, None)
+        for name in required:
+            if args.get(name) is None:
+                raise e.InvalidInputError(
+                    f"{method}() needs {name}= for role {plan.call.role!r} (target {target.label}): set it in the "
+                    f"role's params (params: {{{name}: ...}}) or pass {name}=... in the call."
+                )
+
+
+def _responses_input(value: Any, kwargs: Mapping[str, Any]) -> str | list[Any]:
+    if kwargs.get("stream"):
+        raise e.InvalidInputError(
+            "responses() does not stream; call it without stream=True (or use completion(stream=True) on a chat role)."
+        )
+    return check_responses_input(value)
 
 
 def _log(event: CallEvent) -> None:
@@ -369,8 +612,13 @@ def _log(event: CallEvent) -> None:
 def _arguments(
     target: Target, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any], stream: bool, client: Any
 ) -> dict[str, Any]:
-    """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key."""
+    """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key.
+
+    Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
+    """
     args = dict(target.params)
+    if any("tools" in (layer or {}) and "tool_choice" not in (layer or {}) for layer in (override, kwargs)):
+        args.pop("tool_choice", None)
     for layer in (override, kwargs):
         for key, value in (layer or {}).items():
             if value is None:

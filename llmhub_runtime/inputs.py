@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .errors import InvalidInputError
 
-__all__ = ["check_embedding_input", "check_messages"]
+__all__ = [
+    "check_audio",
+    "check_documents",
+    "check_embedding_input",
+    "check_messages",
+    "check_moderation_input",
+    "check_responses_input",
+    "check_text",
+]
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -63,3 +73,101 @@ def check_embedding_input(value: Any) -> str | list[str]:
         if not item:
             raise InvalidInputError(f"embedding input[{index}] is an empty string; providers reject empty inputs.")
     return list(value)
+
+
+def check_text(value: Any, what: str) -> str:
+    """A non-empty string (``what`` names it in the error, e.g. "image prompt")."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a string, not {type(value).__name__}.")
+    if not value.strip():
+        raise InvalidInputError(f"{what} is empty; pass the text.")
+    return value
+
+
+def check_documents(value: Any) -> list[str]:
+    """Rerank documents: a non-empty list of non-empty strings."""
+    if isinstance(value, str) or not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
+        raise InvalidInputError(f"rerank documents must be a list of strings, not {type(value).__name__}.")
+    if not value:
+        raise InvalidInputError("rerank documents is an empty list; pass at least one document.")
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            raise InvalidInputError(
+                f"rerank documents[{index}] is a {type(item).__name__}; every document must be a string."
+            )
+        if not item.strip():
+            raise InvalidInputError(f"rerank documents[{index}] is an empty string; providers reject empty documents.")
+    return list(value)
+
+
+def check_moderation_input(value: Any) -> str | list[Any]:
+    """A non-empty string, or a non-empty list of strings or of OpenAI content-part dicts."""
+    if isinstance(value, str):
+        return check_text(value, "moderation input")
+    if not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
+        raise InvalidInputError(
+            f"moderation input must be a string or a list of strings / content parts, not {type(value).__name__}."
+        )
+    if not value:
+        raise InvalidInputError("moderation input is an empty list; pass at least one item.")
+    for index, item in enumerate(value):
+        if isinstance(item, str):
+            if not item.strip():
+                raise InvalidInputError(f"moderation input[{index}] is an empty string.")
+        elif not (isinstance(item, Mapping) and isinstance(item.get("type"), str)):
+            raise InvalidInputError(
+                f"moderation input[{index}] is a {type(item).__name__}; each item must be a string or a content "
+                "part such as {'type': 'text', 'text': ...}."
+            )
+    return [dict(item) if isinstance(item, Mapping) else item for item in value]
+
+
+def check_responses_input(value: Any) -> str | list[Any]:
+    """Responses API input: a non-empty string, or a non-empty list of input items (dicts)."""
+    if isinstance(value, str):
+        return check_text(value, "responses input")
+    if not isinstance(value, Sequence) or isinstance(value, bytes | bytearray):
+        raise InvalidInputError(
+            f"responses input must be a string or a list of input items, not {type(value).__name__}."
+        )
+    if not value:
+        raise InvalidInputError("responses input is an empty list; pass at least one input item.")
+    for index, item in enumerate(value):
+        if not (isinstance(item, Mapping) or hasattr(item, "model_dump")):
+            raise InvalidInputError(
+                f"responses input[{index}] is a {type(item).__name__}; each item must be a dict such as "
+                "{'role': 'user', 'content': ...}."
+            )
+    return [dict(item) if isinstance(item, Mapping) else item for item in value]
+
+
+def check_audio(value: Any) -> tuple[bytes, str | None]:
+    """Audio to transcribe as ``(content, file name)``, read now so that a retry can send it again.
+
+    Takes bytes, a path (``str`` / ``os.PathLike``) or a binary file object.
+    """
+    name: str | None = None
+    if isinstance(value, bytes | bytearray | memoryview):
+        content = bytes(value)
+    elif isinstance(value, str | os.PathLike):
+        path = Path(value)
+        if not path.is_file():
+            raise InvalidInputError(f"audio file {str(path)!r} does not exist or is not a file.")
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read audio file {str(path)!r}: {exc.strerror or exc}.") from None
+        name = path.name
+    elif callable(getattr(value, "read", None)):
+        content = value.read()
+        if not isinstance(content, bytes):
+            raise InvalidInputError(
+                f"the audio file object must be opened in binary mode ('rb'), it gave {type(content).__name__}."
+            )
+        raw_name = getattr(value, "name", None)
+        name = Path(raw_name).name if isinstance(raw_name, str) and raw_name else None
+    else:
+        raise InvalidInputError(f"audio must be bytes, a path or a binary file object, not {type(value).__name__}.")
+    if not content:
+        raise InvalidInputError("the audio is empty (0 bytes); pass the recording to transcribe.")
+    return content, name

@@ -38,8 +38,8 @@ __all__ = [
     "Resolver",
     "build_call",
     "close_matches",
-    "mode_problem",
     "merge_params",
+    "mode_problem",
     "provider_entry",
 ]
 

@@ -60,9 +60,8 @@ def test_typos_are_listed_in_line_order_with_suggestions(run: Callable[..., Resu
     assert len(lines) == 3
     assert lines[0].startswith(f"{bad}:5: roles.llm.inference.descripton: unknown key 'descripton' (allowed: ")
     assert lines[0].endswith(" (did you mean 'description'?)")
-    assert lines[1] == (
-        f"{bad}:6: roles.llm.inference.mode: 'chatt' is not one of 'chat' or 'embedding' (did you mean 'chat'?)"
-    )
+    assert lines[1].startswith(f"{bad}:6: roles.llm.inference.mode: 'chatt' is not one of 'chat', ")
+    assert lines[1].endswith(" (did you mean 'chat'?)")
     assert lines[2] == f"{bad}: 2 problems"
     assert result.err == ""
 
