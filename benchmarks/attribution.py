@@ -4,10 +4,10 @@ Async calls run on one thread, so the profiler sees all of a call's work (the sy
 call to any-llm's runner thread, which cProfile would not follow). For each candidate:
 
 - own time (``tottime``) per call grouped by package (C functions are grouped by what they are);
-- layer costs from inclusive time: hub = ``LLMHub.acompletion`` − any-llm's entry point;
-  any-llm = its entry point − ``AsyncCompletions.create`` of the openai SDK.
+- layer costs from inclusive time: hub = ``LLMHub.acompletion`` - any-llm's entry point;
+  any-llm = its entry point - ``AsyncCompletions.create`` of the openai SDK.
 
-Profiling slows everything down about 2×; read the numbers as shares, not as latencies.
+Profiling slows everything down about 2x; read the numbers as shares, not as latencies.
 """
 
 from __future__ import annotations
@@ -57,7 +57,12 @@ def package_of(key: _FuncKey) -> str:
         else:
             top = parts[0].removesuffix(".py")
         return _GROUPS.get(top, top)
-    for marker in ("/llmhub_runtime/", "/langchain_llmhub/", "/llama_index/llms/llmhub/", "/llama_index/embeddings/llmhub/"):
+    for marker in (
+        "/llmhub_runtime/",
+        "/langchain_llmhub/",
+        "/llama_index/llms/llmhub/",
+        "/llama_index/embeddings/llmhub/",
+    ):
         if marker in path:
             return marker.strip("/").replace("/", ".")
     if "/asyncio/" in path:
@@ -156,7 +161,9 @@ def attribution(ctx: Ctx) -> Section:
         for key, row in stats.items():
             groups[package_of(key)] += row[2]
         per_call[name] = {g: t / n * 1e6 for g, t in groups.items()}
-    packages = sorted({g for d in per_call.values() for g in d}, key=lambda g: -max(d.get(g, 0) for d in per_call.values()))
+    packages = sorted(
+        {g for d in per_call.values() for g in d}, key=lambda g: -max(d.get(g, 0) for d in per_call.values())
+    )
     shown = [g for g in packages if max(d.get(g, 0) for d in per_call.values()) >= 3.0]
     sec.lines = [
         f"Own time per call, µs under the profiler ({n} calls each), by package:",
@@ -177,10 +184,11 @@ def attribution(ctx: Ctx) -> Section:
         sdk = _cum(stats, "openai/resources/chat/completions/completions.py", ("create",)) / n * 1e6
         anyllm = _cum(stats, "any_llm/utils/exception_handler.py", ("wrapper", "streaming_wrapper")) / n * 1e6
         line = f"{name}: total {total:,.0f} µs/call; openai SDK `AsyncCompletions.create` (inclusive) {sdk:,.0f}"
-        line += f"; any-llm layer (its entry point − SDK) {anyllm - sdk:,.0f} ({(anyllm - sdk) / total:.0%})"
+        line += f"; any-llm layer (its entry point - SDK) {anyllm - sdk:,.0f} ({(anyllm - sdk) / total:.0%})"
         if name == "hub.acompletion":
             hubcum = _cum(stats, "llmhub_runtime/hub.py", ("acompletion",)) / n * 1e6
-            line += f"; llmhub layer (`LLMHub.acompletion` − any-llm entry) {hubcum - anyllm:,.0f} ({(hubcum - anyllm) / total:.0%})"
+            own = hubcum - anyllm
+            line += f"; llmhub layer (`LLMHub.acompletion` - any-llm entry) {own:,.0f} ({own / total:.0%})"
         layers.append(line)
         sec.data[name] = {"total_us": total, "sdk_us": sdk, "any_llm_us": anyllm}
     sec.lines += ["", "Layers (inclusive time, µs/call under the profiler):", ""] + [f"- {line}" for line in layers]
@@ -194,6 +202,8 @@ def attribution(ctx: Ctx) -> Section:
                       "| function | calls/call | own µs/call | inclusive µs/call |", "|---|---|---|---|"]  # fmt: skip
         for (filename, line_no, func), row in own:
             short = filename.replace("\\", "/").split("/llmhub_runtime/")[-1]
-            sec.lines.append(f"| `{short}:{line_no} {func}` | {row[1] / n:.1f} | {row[2] / n * 1e6:,.1f} | {row[3] / n * 1e6:,.1f} |")
+            sec.lines.append(
+                f"| `{short}:{line_no} {func}` | {row[1] / n:.1f} | {row[2] / n * 1e6:,.1f} | {row[3] / n * 1e6:,.1f} |"
+            )
     sec.data["per_call_by_package"] = per_call
     return sec

@@ -24,7 +24,7 @@ if __name__ == "__main__":  # run as a script: make ``benchmarks`` importable
 from benchmarks.candidates import MESSAGES, TEXTS, hub_config, setup_paths
 from benchmarks.harness import Check, Ctx, Section
 
-__all__ = ["DEFAULT_IMPORTS", "ORIENTATION_IMPORTS", "config_load", "cold_start"]
+__all__ = ["DEFAULT_IMPORTS", "ORIENTATION_IMPORTS", "cold_start", "config_load"]
 
 DEFAULT_IMPORTS = ("llmhub_runtime", "langchain_llmhub", "llama_index.llms.llmhub")
 ORIENTATION_IMPORTS = ("any_llm", "litellm", "langchain_openai", "llama_index.llms.openai")
@@ -135,7 +135,7 @@ def _run(args: list[str], timeout: float = 120.0) -> dict[str, Any]:
         command = ["-c", _IMPORT_SNIPPET.format(module=args[1], sdks=SDK_MODULES)]
     else:
         command = [str(Path(__file__).resolve()), *args]
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, *command],
         capture_output=True,
         text=True,
@@ -159,7 +159,7 @@ def import_breakdown(module: str, runs: int) -> tuple[float, list[tuple[str, flo
     """
     best: tuple[float, list[tuple[str, float]]] | None = None
     for _ in range(runs):
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - our own interpreter, a module name from this file
             [sys.executable, "-X", "importtime", "-c", f"import {module}"],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
@@ -196,7 +196,10 @@ def cold_start(ctx: Ctx) -> Section:
     setup_paths()
     sec = Section("cold", "6. Cold start: imports, first call of a new hub, memory of a 50-role hub")
     modules = DEFAULT_IMPORTS + (() if ctx.quick else ORIENTATION_IMPORTS)
-    sec.lines = ["| import (fresh process) | best of | best ms | median ms | provider SDKs loaded by it |", "|---|---|---|---|---|"]
+    sec.lines = [
+        "| import (fresh process) | best of | best ms | median ms | provider SDKs loaded by it |",
+        "|---|---|---|---|---|",
+    ]
     imports: dict[str, Any] = {}
     for module in modules:
         repeats = ctx.n(5 if module in DEFAULT_IMPORTS else 3, 1)
@@ -287,7 +290,11 @@ def cold_start(ctx: Ctx) -> Section:
             f"| RSS added after one call on each role (incl. its pooled any-llm client) | {after:.2f} |",
             f"| Python heap of the constructed hub (tracemalloc) | {traced:.2f} |",
         ]
-        sec.checks.append(Check("50-role hub adds ≤ 5 MB resident (after a call on every role)", f"{after:.2f} MB", "≤ 5 MB", after <= 5))
+        sec.checks.append(
+            Check(
+                "50-role hub adds ≤ 5 MB resident (after a call on every role)", f"{after:.2f} MB", "≤ 5 MB", after <= 5
+            )
+        )
         sec.notes.append(
             "Memory baseline: the same process already imported llmhub_runtime, any-llm and openai, made a call "
             "through an AnyLLM instance and a 1-role hub (so modules, any-llm's runner thread and lazily imported "
@@ -334,7 +341,11 @@ def _config_yaml(roles: int) -> str:
         if mode == "chat":
             lines += ["    params:", "      max_tokens: 256", f"      temperature: 0.{i % 10}"]
             if i % 4 == 0 and i > 0:
-                lines += ["    fallbacks:", f"      - role: team{(i - 1) // 20}.role{i - 1:03d}"] if (i - 1) % 10 != 9 else []
+                lines += (
+                    ["    fallbacks:", f"      - role: team{(i - 1) // 20}.role{i - 1:03d}"]
+                    if (i - 1) % 10 != 9
+                    else []
+                )
             if i % 5 == 0:
                 lines += ["    retry: {max_attempts: 2}", "    timeout: 20"]
     return "\n".join(lines) + "\n"
@@ -364,7 +375,9 @@ def config_load(ctx: Ctx) -> Section:
         f"| 200 roles, 3 providers, defaults, fallbacks, `${{VAR:-default}}` ({size / 1024:.0f} KiB) | {len(times)} "
         f"| {med:.1f} | {min(times):.1f} |",
     ]
-    sec.checks.append(Check("config load + validation, 200 roles ≤ 50 ms", f"{med:.1f} ms median", "≤ 50 ms", med <= 50))
+    sec.checks.append(
+        Check("config load + validation, 200 roles ≤ 50 ms", f"{med:.1f} ms median", "≤ 50 ms", med <= 50)
+    )
     sec.data = {"median_ms": med, "best_ms": min(times), "runs": len(times)}
     return sec
 

@@ -68,9 +68,7 @@ def machine() -> list[str]:
     ]
 
 
-def render(
-    sections: Sequence[Section], header: Sequence[str], *, quick: bool, seconds: float, end_load: str
-) -> str:
+def render(sections: Sequence[Section], header: Sequence[str], *, quick: bool, seconds: float, end_load: str) -> str:
     """The whole report as markdown: targets first, then each section's tables and notes."""
     checks = [c for s in sections for c in s.checks]
     passed = sum(c.ok is True for c in checks)

@@ -19,13 +19,13 @@ from benchmarks.candidates import (
     MESSAGES,
     MODEL,
     PROMPT,
-    TEXTS,
     PROPOSAL,
+    TEXTS,
     async_chat,
     chat_content,
     close_thread_loop,
-    iter_on_thread_loop,
     hub_config,
+    iter_on_thread_loop,
     optional,
     reset_loop_bound_caches,
     sync_chat,
@@ -47,6 +47,7 @@ __all__ = [
 RAW_SYNC = "raw openai.OpenAI (reused)"
 HUB_SYNC = "llmhub hub.completion"
 ANY_SYNC = "any-llm AnyLLM instance .completion"
+TOP_SYNC = "any_llm.completion (top-level)"
 RAW_ASYNC = "raw openai.AsyncOpenAI (reused)"
 HUB_ASYNC = "llmhub hub.acompletion"
 ANY_ASYNC = "any-llm AnyLLM instance .acompletion"
@@ -64,7 +65,7 @@ def ratio(a: float, b: float) -> float:
 
 
 def x(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.2f}×"
+    return "n/a" if math.isnan(value) else f"{value:.2f}x"
 
 
 def _hub(base: str, **kwargs: Any) -> Any:
@@ -87,12 +88,12 @@ def _check_chat(response: Any) -> None:
     assert chat_content(response) == REPLY_TEXT, chat_content(response)
 
 
-def _latency_table(
-    cands: Sequence[Candidate], missing: dict[str, str], refs: Sequence[tuple[str, str]]
-) -> list[str]:
-    """Markdown rows: n, median, p10–p90, CPU per call, and a ratio column per (label, reference name)."""
+def _latency_table(cands: Sequence[Candidate], missing: dict[str, str], refs: Sequence[tuple[str, str]]) -> list[str]:
+    """Markdown rows: n, median, p10-p90, CPU per call, and a ratio column per (label, reference name)."""
     by_name = {c.name: c for c in cands}
-    head = "| candidate | n | median µs | p10–p90 µs | CPU µs/call | " + " | ".join(f"× {lbl}" for lbl, _ in refs) + " |"
+    head = (
+        "| candidate | n | median µs | p10-p90 µs | CPU µs/call | " + " | ".join(f"x {lbl}" for lbl, _ in refs) + " |"
+    )
     lines = [head, "|" + "---|" * (5 + len(refs))]
     for cand in cands:
         s = cand.summary
@@ -100,7 +101,9 @@ def _latency_table(
         for _, ref in refs:
             other = by_name.get(ref)
             cols.append(x(ratio(s.median, other.summary.median)) if other else "n/a")
-        lines.append(f"| {cand.name} | {s.n} | {us(s.median)} | {s.spread} | {us(cand.cpu_us)} | " + " | ".join(cols) + " |")
+        lines.append(
+            f"| {cand.name} | {s.n} | {us(s.median)} | {s.spread} | {us(cand.cpu_us)} | " + " | ".join(cols) + " |"
+        )
     for name, why in missing.items():
         lines.append(f"| {name} | n/a | n/a | | | " + " | ".join("n/a" for _ in refs) + f" |  ← {why}")
     return lines
@@ -116,7 +119,7 @@ def _median(cands: Sequence[Candidate], name: str) -> float:
 def _le(target: str, a: float, b: float, limit: float, what: str) -> Check:
     r = ratio(a, b)
     ok = None if math.isnan(r) else r <= limit
-    return Check(target, f"{r:.3f}× ({what})" if ok is not None else "n/a", f"≤ {limit:.2f}×", ok)
+    return Check(target, f"{r:.3f}x ({what})" if ok is not None else "n/a", f"≤ {limit:.2f}x", ok)
 
 
 def _raw_data(cands: Sequence[Candidate]) -> dict[str, Any]:
@@ -145,9 +148,9 @@ def sync_latency(ctx: Ctx) -> Section:
     sec.lines = _latency_table(cands, missing, [("raw", RAW_SYNC), ("any-llm instance", ANY_SYNC)])
     hub_m, any_m, raw_m = _median(cands, HUB_SYNC), _median(cands, ANY_SYNC), _median(cands, RAW_SYNC)
     sec.checks = [
-        _le("sync: hub ≤ 1.05× reused AnyLLM instance", hub_m, any_m, 1.05, "median"),
-        _le("sync: hub ≤ 1.5× raw reused openai.OpenAI", hub_m, raw_m, 1.5, "median"),
-        _le("sync: hub ahead of top-level any_llm.completion", hub_m, _median(cands, "any_llm.completion (top-level)"), 1.0, "median"),
+        _le("sync: hub ≤ 1.05x reused AnyLLM instance", hub_m, any_m, 1.05, "median"),
+        _le("sync: hub ≤ 1.5x raw reused openai.OpenAI", hub_m, raw_m, 1.5, "median"),
+        _le("sync: hub ahead of top-level any_llm.completion", hub_m, _median(cands, TOP_SYNC), 1.0, "median"),
         _le("sync: hub ahead of litellm.completion", hub_m, _median(cands, "litellm.completion"), 1.0, "median"),
     ]  # fmt: skip
     bridge = _median(cands, "ref: AsyncOpenAI via any-llm sync runner")
@@ -221,8 +224,8 @@ def async_throughput(ctx: Ctx) -> Section:
     limits = _pool_limits()
     med = {name: statistics.median(rec["wall"]) for name, rec in results.items()}
     sec.lines = [
-        f"| candidate | rounds | median ms per {concurrency} | requests/s | CPU µs/request | × raw | × any-llm instance "
-        "| open before | peak open | peak − before | new connections per round |",
+        f"| candidate | rounds | median ms per {concurrency} | requests/s | CPU µs/request | x raw "
+        "| x any-llm instance | open before | peak open | peak - before | new connections per round |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rec in results.items():
@@ -237,8 +240,8 @@ def async_throughput(ctx: Ctx) -> Section:
         sec.lines.append(f"| {name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |  ← {why}")
     hub_m, any_m, raw_m = (med.get(k, math.nan) for k in (HUB_ASYNC, ANY_ASYNC, RAW_ASYNC))
     sec.checks = [
-        _le("async: hub ≤ 1.05× reused AnyLLM instance", hub_m, any_m, 1.05, f"wall per {concurrency}"),
-        _le("async: hub ≤ 1.5× raw reused AsyncOpenAI", hub_m, raw_m, 1.5, f"wall per {concurrency}"),
+        _le("async: hub ≤ 1.05x reused AnyLLM instance", hub_m, any_m, 1.05, f"wall per {concurrency}"),
+        _le("async: hub ≤ 1.5x raw reused AsyncOpenAI", hub_m, raw_m, 1.5, f"wall per {concurrency}"),
         _le("async: hub ahead of litellm.acompletion", hub_m, med.get("litellm.acompletion", math.nan), 1.0,
             f"wall per {concurrency}"),
     ]  # fmt: skip
@@ -298,7 +301,10 @@ def streaming(ctx: Ctx) -> Section:
     usage_opt = {"include_usage": True}
     makers: dict[str, Callable[[], Any]] = {
         "raw openai.OpenAI stream": lambda: raw.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, stream_options=usage_opt  # type: ignore[arg-type]
+            model=MODEL,
+            messages=MESSAGES,
+            stream=True,
+            stream_options=usage_opt,  # type: ignore[arg-type]
         ),
         "llmhub hub.completion(stream=True)": lambda: hub.completion("llm.inference", MESSAGES, stream=True),
         "any-llm AnyLLM instance stream": lambda: instance.completion(
@@ -345,8 +351,8 @@ def streaming(ctx: Ctx) -> Section:
 
     acands, afirsts, amissing = asyncio.run(_astreams(ctx, n))
     sec.lines = [
-        "| candidate | n | first chunk µs (median) | total µs (median) | total p10–p90 µs | CPU µs/stream "
-        "| first × raw | total × raw |",
+        "| candidate | n | first chunk µs (median) | total µs (median) | total p10-p90 µs | CPU µs/stream "
+        "| first x raw | total x raw |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for group, fmap, raw_name, miss in (
@@ -385,7 +391,10 @@ async def _astreams(ctx: Ctx, n: int) -> tuple[list[Candidate], dict[str, list[i
     usage_opt = {"include_usage": True}
     makers: dict[str, Callable[[], Any]] = {
         "raw openai.AsyncOpenAI stream": lambda: raw.chat.completions.create(
-            model=MODEL, messages=MESSAGES, stream=True, stream_options=usage_opt  # type: ignore[arg-type]
+            model=MODEL,
+            messages=MESSAGES,
+            stream=True,
+            stream_options=usage_opt,  # type: ignore[arg-type]
         ),
         "llmhub hub.acompletion(stream=True)": lambda: hub.acompletion("llm.inference", MESSAGES, stream=True),
         "any-llm AnyLLM instance astream": lambda: instance.acompletion(
@@ -532,7 +541,7 @@ def framework(ctx: Ctx) -> Section:
     every = cands + acands
     by_name = {c.name: c for c in every}
     sec.lines = [
-        "| adapter | median µs | CPU µs/call | native class | median µs | CPU µs/call | adapter × native |",
+        "| adapter | median µs | CPU µs/call | native class | median µs | CPU µs/call | adapter x native |",
         "|---|---|---|---|---|---|---|",
     ]
     for ours, theirs in pairs:
@@ -544,14 +553,14 @@ def framework(ctx: Ctx) -> Section:
             f"| {theirs}{'' if b else ' ← ' + missing.get(theirs, 'n/a')} | {us(bm)} | {us(b.cpu_us) if b else 'n/a'} "
             f"| {x(ratio(am, bm))} |"
         )
-        sec.checks.append(_le(f"adapter: {ours} ≤ 1.05× {theirs}", am, bm, 1.05, "median"))
+        sec.checks.append(_le(f"adapter: {ours} ≤ 1.05x {theirs}", am, bm, 1.05, "median"))
     sec.lines += ["", "Underneath, same run (n per candidate as above):", ""]
     sec.lines += _latency_table(
         [c for c in every if c.name.startswith(("raw", "llmhub"))], {}, [("raw sync", RAW_SYNC)]
     )
     sec.data = _raw_data(every)
     sec.notes.append(
-        "Adapter layer cost = adapter − hub call; native layer cost = native class − raw client. "
+        "Adapter layer cost = adapter - hub call; native layer cost = native class - raw client. "
         "The adapters sit on the hub, whose sync path runs on any-llm's runner thread; the native classes "
         "call the openai SDK's sync client directly."
     )
@@ -593,9 +602,21 @@ def _framework_calls(
         except Exception as exc:
             missing[name] = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
 
-    add(sync, "RoleChatModel.invoke", lc_ours, why_ours, lambda: _bind(lc_ours.RoleChatModel("llm.inference", hub=hub), "invoke", PROMPT))  # type: ignore[union-attr]
+    add(
+        sync,
+        "RoleChatModel.invoke",
+        lc_ours,
+        why_ours,
+        lambda: _bind(lc_ours.RoleChatModel("llm.inference", hub=hub), "invoke", PROMPT),
+    )  # type: ignore[union-attr]
     add(sync, "ChatOpenAI.invoke", lc_openai, why_lc, lambda: _bind(chat_openai(), "invoke", PROMPT))
-    add(sync, "RoleLLM.chat", li_ours, why_li, lambda: _bind(li_ours.RoleLLM("llm.inference", hub=hub), "chat", li_messages))  # type: ignore[union-attr]
+    add(
+        sync,
+        "RoleLLM.chat",
+        li_ours,
+        why_li,
+        lambda: _bind(li_ours.RoleLLM("llm.inference", hub=hub), "chat", li_messages),
+    )  # type: ignore[union-attr]
     add(sync, "llama_index OpenAI.chat", li_openai, why_lio, lambda: _bind(li_openai_llm(), "chat", li_messages))
 
     def async_makers(ahub: Any) -> dict[str, Callable[[], Any]]:
@@ -604,9 +625,21 @@ def _framework_calls(
             RAW_ASYNC: lambda: araw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
             HUB_ASYNC: lambda: ahub.acompletion("llm.inference", MESSAGES),
         }
-        add(out, "RoleChatModel.ainvoke", lc_ours, why_ours, lambda: _bind(lc_ours.RoleChatModel("llm.inference", hub=ahub), "ainvoke", PROMPT))  # type: ignore[union-attr]
+        add(
+            out,
+            "RoleChatModel.ainvoke",
+            lc_ours,
+            why_ours,
+            lambda: _bind(lc_ours.RoleChatModel("llm.inference", hub=ahub), "ainvoke", PROMPT),
+        )  # type: ignore[union-attr]
         add(out, "ChatOpenAI.ainvoke", lc_openai, why_lc, lambda: _bind(chat_openai(), "ainvoke", PROMPT))
-        add(out, "RoleLLM.achat", li_ours, why_li, lambda: _bind(li_ours.RoleLLM("llm.inference", hub=ahub), "achat", li_messages))  # type: ignore[union-attr]
+        add(
+            out,
+            "RoleLLM.achat",
+            li_ours,
+            why_li,
+            lambda: _bind(li_ours.RoleLLM("llm.inference", hub=ahub), "achat", li_messages),
+        )  # type: ignore[union-attr]
         add(out, "llama_index OpenAI.achat", li_openai, why_lio, lambda: _bind(li_openai_llm(), "achat", li_messages))
         return out
 
@@ -642,7 +675,9 @@ def reliability(ctx: Ctx) -> Section:
     missing: dict[str, str] = {}
     try:
         cands = [Candidate(k, c) for k, c in calls.items() if _sane(k, c, _check_chat, missing)]
-        interleave(cands, ctx.n(2000, 40), batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(40.0, 1.5), rng=ctx.rng)
+        interleave(
+            cands, ctx.n(2000, 40), batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(40.0, 1.5), rng=ctx.rng
+        )
     finally:
         hub.close()
         hooked.close()

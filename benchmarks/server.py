@@ -107,7 +107,10 @@ def _chat_sse(model: str, usage: bool) -> bytes:
     events.append(chunk({}, finish="stop"))
     if usage:
         events.append(
-            chunk({}, usage_block={"prompt_tokens": 9, "completion_tokens": STREAM_CHUNKS, "total_tokens": 9 + STREAM_CHUNKS})
+            chunk(
+                {},
+                usage_block={"prompt_tokens": 9, "completion_tokens": STREAM_CHUNKS, "total_tokens": 9 + STREAM_CHUNKS},
+            )
         )
     parts = [b"data: " + json.dumps(e, separators=(",", ":")).encode() + b"\n\n" for e in events]
     parts.append(b"data: [DONE]\n\n")
@@ -219,7 +222,9 @@ class Connection(asyncio.Protocol):
             try:
                 out = self.responder.answer(method, path.split(b"?", 1)[0], body)
             except (ValueError, KeyError, TypeError):
-                out = _response("400 Bad Request", b'{"error":{"message":"bad request","type":"invalid_request_error"}}')
+                out = _response(
+                    "400 Bad Request", b'{"error":{"message":"bad request","type":"invalid_request_error"}}'
+                )
             assert self.transport is not None
             self.transport.write(out)
 

@@ -562,9 +562,10 @@ def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     needs = " or ".join(repr(m) for m in accepted)
     right = MODE_METHODS.get(mode)
     use = f"Call {right}() or a{right}() for {mode!r} roles" if right else f"Mode {mode!r} has no hub method"
+    others = f" (or a {' or '.join(repr(m) for m in accepted[1:])} role)" if len(accepted) > 1 else ""
     error.message = (
-        f"Role {role!r} has mode {mode!r}, but {method}() needs a {accepted[0]!r} role"
-        f"{f' (or {needs})' if len(accepted) > 1 else ''}. {use}, or point {method}() at a {needs} role."
+        f"Role {role!r} has mode {mode!r}, but {method}() needs a {accepted[0]!r} role{others}. "
+        f"{use}, or point {method}() at a {needs} role."
     )
     error.args = (error.message,)
     return error

@@ -68,8 +68,8 @@ def known_provider_ids() -> frozenset[str]:
     if root is None:
         return frozenset()
     ids = {p.name for p in (root / "providers").iterdir() if (p / "__init__.py").is_file()}
-    ids |= _enum_values(root / "constants.py", "LLMProvider")
-    ids |= _registry_keys(root / "providers" / "registry.py")
+    ids |= _enum_values(_module("any_llm.constants"), "LLMProvider")
+    ids |= _registry_keys(_module(_REGISTRY_MODULE))
     if not ids:  # an any-llm layout this reader does not know: ask any-llm itself
         from any_llm import AnyLLM
 
@@ -121,10 +121,9 @@ def _parse(path: Path) -> ast.Module | None:
         return None
 
 
-def _enum_values(path: Path, class_name: str) -> set[str]:
-    tree = _parse(path)
+def _enum_values(module: _Module | None, class_name: str) -> set[str]:
     values: set[str] = set()
-    for node in ast.walk(tree) if tree else ():
+    for node in ast.walk(module.tree) if module else ():
         if isinstance(node, ast.ClassDef) and node.name == class_name:
             for item in node.body:
                 if (
@@ -137,11 +136,10 @@ def _enum_values(path: Path, class_name: str) -> set[str]:
     return values
 
 
-def _registry_keys(path: Path) -> set[str]:
+def _registry_keys(module: _Module | None) -> set[str]:
     """String keys of module-level dicts whose values construct a provider config row."""
-    tree = _parse(path)
     keys: set[str] = set()
-    for node in tree.body if tree else ():
+    for node in module.tree.body if module else ():
         value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
         if isinstance(value, ast.Dict):
             for key, item in zip(value.keys, value.values, strict=True):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from llmhub_runtime.testing import anthropic_wire, openai_wire
+from llmhub_runtime.testing.media import parse_multipart
 from llmhub_runtime.testing.replies import Api, Fault, RecordedRequest, Reply
 from llmhub_runtime.testing.routes import Endpoint, Outgoing
 
@@ -36,7 +37,23 @@ _POST_ROUTES: dict[str, Api] = {
     "/embeddings": "openai-embeddings",
     "/v1/messages": "anthropic-messages",
     "/messages": "anthropic-messages",
+    "/v1/images/generations": "openai-images",
+    "/images/generations": "openai-images",
+    "/v1/audio/speech": "openai-speech",
+    "/audio/speech": "openai-speech",
+    "/v1/audio/transcriptions": "openai-transcriptions",
+    "/audio/transcriptions": "openai-transcriptions",
+    "/v1/moderations": "openai-moderations",
+    "/moderations": "openai-moderations",
+    "/v1/responses": "openai-responses",
+    "/responses": "openai-responses",
+    "/v1/rerank": "rerank",
+    "/rerank": "rerank",
 }
+_DEFAULT_MODELS: dict[Api, str] = {"openai-moderations": "omni-moderation-latest"}
+"""Endpoints whose model may be omitted (the real API picks one)."""
+FILES_PREFIX = "/v1/files/standin/"
+"""Where generated files (image URLs) are served from."""
 _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
 
@@ -99,6 +116,12 @@ class _Handler(BaseHTTPRequestHandler):
                     self._send_json(200, anthropic_wire.model_list(owner.models))
                 else:
                     self._send_json(200, openai_wire.model_list(owner.models, created=0))
+            elif path.startswith(FILES_PREFIX):
+                data = owner._file(path.removeprefix(FILES_PREFIX))
+                if data is None:
+                    self._send_json(404, openai_wire.not_found_body(path))
+                else:
+                    self._send(Outgoing(raw=data, content_type="image/png"))
             elif path.startswith(("/v1/models/", "/models/")):
                 name = path.split("/models/", 1)[1]
                 if "anthropic-version" in self.headers:
@@ -133,10 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve_model_request(self, api: Api, path: str, raw: bytes) -> None:
         owner = self.server.owner
-        body = _parse_json(raw)
+        content_type = self.headers.get("Content-Type") or ""
+        body = parse_multipart(content_type, raw) if "multipart/" in content_type else _parse_json(raw)
         headers = {key.lower(): value for key, value in self.headers.items()}
-        model = str(body.get("model", "")) if isinstance(body, dict) else ""
-        stream = bool(body.get("stream")) if isinstance(body, dict) else False
+        model = str(body.get("model") or _DEFAULT_MODELS.get(api, "")) if isinstance(body, dict) else ""
+        stream = body.get("stream") in (True, "true") if isinstance(body, dict) else False
         request = RecordedRequest(api=api, path=path, headers=headers, body=body, model=model, stream=stream)
         owner._record(request)
         endpoint = owner._endpoint(api)
@@ -207,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("request-id", request_id)
         if outgoing.events is None:
             data = outgoing.body_bytes()
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", outgoing.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in headers.items():
                 self.send_header(name, value)

@@ -12,7 +12,17 @@ from typing import Any, Literal
 
 __all__ = ["Api", "Fault", "RecordedRequest", "Reply", "ToolCall"]
 
-Api = Literal["openai-chat", "openai-embeddings", "anthropic-messages"]
+Api = Literal[
+    "openai-chat",
+    "openai-embeddings",
+    "anthropic-messages",
+    "openai-images",
+    "openai-speech",
+    "openai-transcriptions",
+    "openai-moderations",
+    "openai-responses",
+    "rerank",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,12 @@ class Reply:
       never truncated by `stop` / `max_tokens`.
     - `model`: the model name reported back (default: the requested one).
     - `embedding`: the vector returned for every input of an embeddings request.
+
+    The other endpoints read what fits them (and `usage` / `model` where their answer has them):
+    `text` is an image's `revised_prompt`, a transcription's text, or a Responses answer (with
+    `tool_calls` and `chunks` as for chat); `image` is the PNG (or any bytes) returned for every
+    generated image; `audio` the bytes of a speech answer; `scores` one rerank relevance per
+    document; `categories` the moderation categories flagged for every input (`[]`: none).
     """
 
     text: str | None = None
@@ -58,6 +74,10 @@ class Reply:
     chunks: list[str] | None = None
     model: str | None = None
     embedding: list[float] | None = None
+    image: bytes | None = None
+    audio: bytes | None = None
+    scores: list[float] | None = None
+    categories: list[str] | None = None
 
     @property
     def has_content(self) -> bool:
@@ -107,7 +127,8 @@ class Fault:
 class RecordedRequest:
     """One request the server received.
 
-    `headers` are lower-cased; `body` is the parsed JSON body (None if it was not JSON).
+    `headers` are lower-cased; `body` is the parsed JSON body (None if it was not JSON), or the
+    fields of a multipart upload (file parts as `media.UploadedFile`).
     The repr leaves headers and body out, so API keys never reach logs.
     """
 

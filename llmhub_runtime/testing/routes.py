@@ -7,27 +7,31 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmhub_runtime.testing import anthropic_wire, brain, openai_wire
+from llmhub_runtime.testing import anthropic_wire, brain, media_wire, openai_wire, rerank_wire, responses_wire
 from llmhub_runtime.testing.conversation import Answer, Conversation, count_tokens, dump_json, shape_answer
 from llmhub_runtime.testing.embeddings import DEFAULT_DIMENSIONS, embed, to_float32
 from llmhub_runtime.testing.replies import Api, Fault, Reply
+
+FileStore = Callable[[str, bytes], str]
+"""Stores a generated file under a name and returns the URL it is served at."""
 
 __all__ = ["Endpoint", "Ids", "Outgoing", "endpoint_for"]
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One HTTP response: a JSON body, a list of SSE events, or raw bytes."""
+    """One HTTP response: a JSON body, a list of SSE events, or raw bytes (of `content_type`)."""
 
     status: int = 200
     json: Any = None
     events: tuple[bytes, ...] | None = None
     raw: bytes | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
     def body_bytes(self) -> bytes:
         """The body of a non-streaming response."""
@@ -47,13 +51,16 @@ class Ids:
 
 
 class Endpoint:
-    """Base for the three model endpoints."""
+    """Base for the model endpoints."""
 
     api: Api
 
-    def __init__(self, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS) -> None:
+    def __init__(
+        self, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS, store_file: FileStore | None = None
+    ) -> None:
         self.ids = ids
         self.embedding_dimensions = embedding_dimensions
+        self.store_file = store_file
 
     def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
         """The normal answer (`reply` None or without content: the default brain)."""
@@ -171,13 +178,99 @@ class AnthropicMessages(Endpoint):
         return Outgoing(raw=anthropic_wire.MALFORMED_BODY)
 
 
+class _OpenAIJson(Endpoint):
+    """An OpenAI endpoint answering one JSON object: OpenAI error bodies, truncated JSON when malformed."""
+
+    def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
+        model = str(body.get("model", ""))
+        return Outgoing(status=fault.status or 500, json=openai_wire.error_body(fault, model=model))
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        return Outgoing(raw=b'{"object": "list", "data": [{"index": 0,')
+
+
+class OpenAIImages(_OpenAIJson):
+    api: Api = "openai-images"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        def url_for(name: str, data: bytes) -> str:
+            if self.store_file is None:
+                raise RuntimeError("this server cannot serve image URLs")
+            return self.store_file(name, data)
+
+        return Outgoing(json=media_wire.images_response(body, reply, created=int(time.time()), url_for=url_for))
+
+
+class OpenAISpeech(_OpenAIJson):
+    api: Api = "openai-speech"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        audio, content_type = media_wire.speech_audio(body, reply)
+        return Outgoing(raw=audio, content_type=content_type)
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        return Outgoing(raw=b"RIFF\x24\x00", content_type="audio/wav")  # a truncated WAV header
+
+
+class OpenAITranscriptions(_OpenAIJson):
+    api: Api = "openai-transcriptions"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        content, content_type = media_wire.transcription_response(body, reply)
+        if isinstance(content, str):
+            return Outgoing(raw=content.encode("utf-8"), content_type=content_type)
+        return Outgoing(json=content)
+
+
+class OpenAIModerations(_OpenAIJson):
+    api: Api = "openai-moderations"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        response_id = self.ids.new("modr-standin-")
+        return Outgoing(json=media_wire.moderation_response(body, reply, response_id=response_id))
+
+
+class OpenAIResponses(_OpenAIJson):
+    api: Api = "openai-responses"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        request = responses_wire.parse_responses(body)
+        answer = self._shape(request.conversation, reply, (), request.max_output_tokens, "call_standin_")
+        ids = {"response_id": self.ids.new("resp_standin_"), "message_id": self.ids.new("msg_standin_")}
+        if request.stream:
+            events = responses_wire.response_stream_events(request, answer, created=int(time.time()), **ids)
+            return Outgoing(events=tuple(events))
+        return Outgoing(json=responses_wire.response_object(request, answer, created=int(time.time()), **ids))
+
+    def malformed(self, body: Mapping[str, Any]) -> Outgoing:
+        if body.get("stream"):
+            return Outgoing(events=(b'event: response.created\ndata: {"type": "response.created", "response": {\n\n',))
+        return Outgoing(raw=b'{"id": "resp_standin", "object": "response", "output": [')
+
+
+class Rerank(_OpenAIJson):
+    api: Api = "rerank"
+
+    def answer(self, body: Mapping[str, Any], reply: Reply | None) -> Outgoing:
+        response_id = self.ids.new("rerank-standin-")
+        return Outgoing(json=rerank_wire.rerank_response(body, reply, response_id=response_id))
+
+
 _ENDPOINTS: dict[Api, type[Endpoint]] = {
     "openai-chat": OpenAIChat,
     "openai-embeddings": OpenAIEmbeddings,
     "anthropic-messages": AnthropicMessages,
+    "openai-images": OpenAIImages,
+    "openai-speech": OpenAISpeech,
+    "openai-transcriptions": OpenAITranscriptions,
+    "openai-moderations": OpenAIModerations,
+    "openai-responses": OpenAIResponses,
+    "rerank": Rerank,
 }
 
 
-def endpoint_for(api: Api, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS) -> Endpoint:
+def endpoint_for(
+    api: Api, ids: Ids, *, embedding_dimensions: int = DEFAULT_DIMENSIONS, store_file: FileStore | None = None
+) -> Endpoint:
     """The endpoint object serving `api`."""
-    return _ENDPOINTS[api](ids, embedding_dimensions=embedding_dimensions)
+    return _ENDPOINTS[api](ids, embedding_dimensions=embedding_dimensions, store_file=store_file)

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from llmhub_runtime.testing.embeddings import DEFAULT_DIMENSIONS
-from llmhub_runtime.testing.handler import StandInHTTPServer
+from llmhub_runtime.testing.handler import FILES_PREFIX, StandInHTTPServer
 from llmhub_runtime.testing.replies import Api, Fault, RecordedRequest, Reply
 from llmhub_runtime.testing.routes import Endpoint, Ids, endpoint_for
 
@@ -48,6 +48,7 @@ class StandInServer:
         self._scripts: dict[str, Script] = {}
         self._history: list[RecordedRequest] = []
         self._models: dict[str, None] = {}
+        self._files: dict[str, bytes] = {}
         self._ids = Ids()
         self._request_ids = Ids()
         self._httpd: StandInHTTPServer | None = None
@@ -172,6 +173,7 @@ class StandInServer:
             self._scripts.clear()
             self._history.clear()
             self._models.clear()
+            self._files.clear()
 
     def chat_config(self, model: str = "standin-chat", embedding_model: str = "standin-embed") -> dict[str, Any]:
         """A ready llmhub config dict whose roles point at this server."""
@@ -209,4 +211,15 @@ class StandInServer:
         return result
 
     def _endpoint(self, api: Api) -> Endpoint:
-        return endpoint_for(api, self._ids, embedding_dimensions=self._embedding_dimensions)
+        return endpoint_for(
+            api, self._ids, embedding_dimensions=self._embedding_dimensions, store_file=self._store_file
+        )
+
+    def _store_file(self, name: str, data: bytes) -> str:
+        with self._lock:
+            self._files[name] = data
+        return f"{self.url}{FILES_PREFIX}{name}"
+
+    def _file(self, name: str) -> bytes | None:
+        with self._lock:
+            return self._files.get(name)
