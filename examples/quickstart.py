@@ -47,7 +47,8 @@ def direct_calls(hub: LLMHub) -> None:
     step("2. embedding role 'llm.embedding'")
     response = hub.embedding("llm.embedding", ["The sky is blue.", "Grass is green."])
     vector = response.data[0].embedding
-    print(f"   {len(response.data)} vectors of dimension {len(vector)}; first values {[round(v, 3) for v in vector[:4]]}")
+    preview = [round(v, 3) for v in vector[:4]]
+    print(f"   {len(response.data)} vectors of dimension {len(vector)}; first values {preview}")
 
     step("   the same through the async API")
     answer = asyncio.run(hub.acompletion("llm.inference", "Say hello in one word."))
@@ -58,7 +59,6 @@ def langchain_chain() -> None:
     step("3. LangChain: prompt | RoleChatModel('llm.inference') | StrOutputParser()")
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.prompts import ChatPromptTemplate
-
     from langchain_llmhub import RoleChatModel
 
     prompt = ChatPromptTemplate.from_messages([("system", "You answer briefly."), ("human", "{question}")])
