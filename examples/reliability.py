@@ -23,10 +23,9 @@ class PrintAttempts:
     """A hook: one line per attempt."""
 
     def on_error(self, event: CallEvent) -> None:
+        then = "give up" if event.final else "next target"
         if event.wait is not None:
             then = f"retry in {event.wait:.2f}s"
-        else:
-            then = "give up" if event.final else "next target"
         print(f"  attempt {event.attempt} on {event.provider}/{event.model}: {event.error_type} -> {then}")
 
     def on_end(self, event: CallEvent) -> None:
