@@ -12,6 +12,16 @@ formats faithful enough that `openai`, `anthropic` and any-llm accept them:
 - `POST /v1/messages` (Anthropic): JSON or SSE (`message_start` ... `message_stop`), tool_use,
   system prompt, `stop_sequences`, `max_tokens`, `output_config` json_schema;
   `POST /v1/messages/count_tokens`.
+- `POST /v1/images/generations` (OpenAI): 8x8 PNGs derived from the prompt, `b64_json` (default)
+  or `url` (served by the stand-in itself), with gpt-image-style usage.
+- `POST /v1/audio/speech` (OpenAI): a tiny WAV (a tone per word) carrying the input text in its
+  INFO comment; `POST /v1/audio/transcriptions` (multipart upload): the text back from such a
+  WAV, else "Stand-in transcript of <name> (<n> bytes)", as json / text / srt / vtt / verbose_json.
+- `POST /v1/moderations` (OpenAI): categories flagged by trigger words (`media_wire.TRIGGERS`).
+- `POST /v1/responses` (OpenAI Responses API): JSON or SSE (`response.created` ...
+  `response.completed`), message and `function_call` output items, the same brain as chat.
+- `POST /v1/rerank` (Together AI's format, which any-llm's `together` provider speaks): relevance
+  is the share of the query's words a document contains.
 - `GET /v1/models` (models seen in requests, queues and scripts; Anthropic's shape when the
   request has an `anthropic-version` header) and `GET /health`.
 
