@@ -140,13 +140,20 @@ def _validate(
         problem((), f"the top level must be a mapping with 'providers:' and 'roles:', not a {type(data).__name__}")
         raise ConfigValidationError(problems, path=path)
 
-    data = _interpolate(data, (), problem)
+    unset: list[Loc] = []
+
+    def unset_variable(loc: Loc, message: str) -> None:
+        unset.append(loc)
+        problem(loc, message)
+
+    data = _interpolate(data, (), unset_variable)
     try:
         config = RuntimeConfig.model_validate(data)
     except ValidationError as exc:
         for error in exc.errors():
             loc, message, suggestion = _describe(error)
-            problem(loc, message, suggestion)
+            if loc not in unset:  # an unset variable is one problem, not two
+                problem(loc, message, suggestion)
         raise ConfigValidationError(problems, path=path) from None
 
     for loc, message, suggestion in _all_semantic_problems(config):

@@ -161,14 +161,28 @@ class UnknownRoleError(UsageError, LookupError):
 class ModeMismatchError(UsageError):
     """The role's mode does not fit the method called (e.g. ``completion`` on an embedding role)."""
 
-    def __init__(self, role: str, mode: str, method: str, expected: str) -> None:
+    def __init__(
+        self,
+        role: str,
+        mode: str,
+        method: str,
+        expected: str,
+        *,
+        accepted: Sequence[str] = (),
+        use: str | None = None,
+    ) -> None:
         self.role = role
         self.mode = mode
         self.method = method
         self.expected = expected
+        self.use = use
+        accepted = tuple(accepted) or (expected,)
+        others = f" (or a {' or '.join(repr(m) for m in accepted[1:])} role)" if len(accepted) > 1 else ""
+        fix = f"Call {use}() or a{use}() for {mode!r} roles" if use else f"Mode {mode!r} has no hub method"
+        needs = " or ".join(repr(m) for m in accepted)
         super().__init__(
-            f"Role {role!r} has mode {mode!r}, but {method}() needs a {expected!r} role. "
-            f"Call the method for {mode!r} roles, or point {method}() at a {expected!r} role."
+            f"Role {role!r} has mode {mode!r}, but {method}() needs a {expected!r} role{others}. "
+            f"{fix}, or point {method}() at a {needs} role."
         )
 
 

@@ -33,13 +33,21 @@ class Usage:
 
     @classmethod
     def from_response(cls, response: Any) -> Usage | None:
-        """Read ``usage`` off an any-llm response or chunk; ``None`` when it has none."""
+        """Tokens of any any-llm answer or chunk; ``None`` when it carries no usage.
+
+        Chat and embeddings say ``prompt_tokens``/``completion_tokens``; Responses and images say
+        ``input_tokens``/``output_tokens``; rerank has a lone ``total_tokens``, counted as input.
+        """
         usage = getattr(response, "usage", None)
         if usage is None:
             return None
-        prompt = getattr(usage, "prompt_tokens", None) or 0
-        completion = getattr(usage, "completion_tokens", None) or 0
-        return cls(input_tokens=int(prompt), output_tokens=int(completion))
+        names = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
+        counts = [getattr(usage, name, None) for name in names]
+        if all(count is None for count in counts):
+            total = getattr(usage, "total_tokens", None)
+            return cls(input_tokens=int(total)) if isinstance(total, int) else None
+        prompt, inputs, completion, outputs = (int(count or 0) for count in counts)
+        return cls(input_tokens=prompt or inputs, output_tokens=completion or outputs)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ class LLMHub:
             with cls._shared_lock:
                 hub = cls._shared.get(key)
                 if hub is None or hub._closed:
-                    hub = cls._shared[key] = cls(key)
+                    hub = cls._shared[key] = cls(config_path)  # None keeps the default-path hint in errors
         return hub
 
     # --- introspection --------------------------------------------------------------------
@@ -537,38 +537,13 @@ class LLMHub:
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
-    return plan.event("end", usage=_usage(result), answered_model=getattr(result, "model", None))
-
-
-def _usage(result: Any) -> Usage | None:
-    """Tokens of any answer: chat/embedding words (prompt/completion), Responses and image words
-    (input/output), or a lone ``total_tokens`` (rerank) counted as input; ``None`` without usage."""
-    usage = getattr(result, "usage", None)
-    if usage is None:
-        return None
-    names = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
-    counts = [getattr(usage, name, None) for name in names]
-    if all(count is None for count in counts):
-        total = getattr(usage, "total_tokens", None)
-        return Usage(input_tokens=int(total)) if isinstance(total, int) else None
-    prompt, inputs, completion, outputs = (int(count or 0) for count in counts)
-    return Usage(input_tokens=prompt or inputs, output_tokens=completion or outputs)
+    return plan.event("end", usage=Usage.from_response(result), answered_model=getattr(result, "model", None))
 
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
-    """``ModeMismatchError`` whose message names the method that serves ``mode``."""
-    accepted = _MODE_OF[method]
-    error = e.ModeMismatchError(role, mode, method, accepted[0])
-    needs = " or ".join(repr(m) for m in accepted)
-    right = MODE_METHODS.get(mode)
-    use = f"Call {right}() or a{right}() for {mode!r} roles" if right else f"Mode {mode!r} has no hub method"
-    others = f" (or a {' or '.join(repr(m) for m in accepted[1:])} role)" if len(accepted) > 1 else ""
-    error.message = (
-        f"Role {role!r} has mode {mode!r}, but {method}() needs a {accepted[0]!r} role{others}. "
-        f"{use}, or point {method}() at a {needs} role."
-    )
-    error.args = (error.message,)
-    return error
+    """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
+    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
+                               use=MODE_METHODS.get(mode))  # fmt: skip
 
 
 def _check_required(
@@ -618,6 +593,11 @@ def _arguments(
     Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
     """
     args = dict(target.params)
+    if (override and "model" in override) or "model" in kwargs:
+        raise e.InvalidInputError(
+            "'model' cannot be passed to a call: the role chooses the model. Change the role's "
+            "model in llmhub.yaml, or call another role."
+        )
     if any("tools" in (layer or {}) and "tool_choice" not in (layer or {}) for layer in (override, kwargs)):
         args.pop("tool_choice", None)
     for layer in (override, kwargs):

@@ -23,7 +23,18 @@ from .hooks import CallEvent
 
 __all__ = ["OpenTelemetryHook"]
 
-_OPERATIONS = {"chat": "chat", "embedding": "embeddings"}
+_OPERATIONS = {
+    "chat": "chat",
+    "tool": "chat",
+    "embedding": "embeddings",
+    "responses": "chat",
+    "image": "generate_content",
+    "speech": "generate_content",
+    "transcription": "generate_content",
+    "rerank": "rerank",
+    "moderation": "moderation",
+}
+"""llmhub mode → ``gen_ai.operation.name`` (well-known values where the conventions have one)."""
 
 
 class OpenTelemetryHook:

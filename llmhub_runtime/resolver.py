@@ -131,6 +131,15 @@ def _target(
     )
 
 
+def _defaults_params(config: RuntimeConfig, mode: str) -> Mapping[str, Any]:
+    """``defaults.params`` for a role of ``mode``: only roles of the defaults' mode (chat if unset) get them.
+
+    So ``max_tokens`` meant for chat never reaches an embedding call.
+    """
+    defaults = config.defaults
+    return defaults.params if mode == (defaults.mode or "chat") else {}
+
+
 def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tuple[str, Target]:
     defaults = config.defaults
     provider = role.provider or defaults.provider
@@ -146,7 +155,7 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         config,
         provider=provider,
         model=model,
-        params=(("defaults", defaults.params), ("role", role.params), ("role", _tool_params(role))),
+        params=(("defaults", _defaults_params(config, mode)), ("role", role.params), ("role", _tool_params(role))),
         timeout=role.timeout,
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
@@ -183,7 +192,7 @@ def _fallback_targets(
                 provider=fallback.provider,
                 model=fallback.model,
                 params=(
-                    ("defaults", config.defaults.params),
+                    ("defaults", _defaults_params(config, mode)),
                     ("role", _tool_params(role)),
                     ("fallback", fallback.params),
                 ),

@@ -191,3 +191,10 @@ def test_role_without_model_anywhere() -> None:
         config_from_dict({"roles": {"r": {"provider": "openai"}}})
     assert info.value.problems[0].key_path == "roles.r.model"
     assert "has no model" in info.value.problems[0].message
+
+
+def test_unset_variable_in_a_typed_field_is_one_problem(tmp_path: Path) -> None:
+    text = GOOD.replace("    mode: embedding", "    mode: embedding\n    timeout: ${NO_SUCH_TIMEOUT_LLMHUB}")
+    error = problems(tmp_path, text)
+    assert [p.key_path for p in error.problems] == ["roles.llm.embedding.timeout"]
+    assert "NO_SUCH_TIMEOUT_LLMHUB is not set" in error.problems[0].message

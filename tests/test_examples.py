@@ -66,6 +66,7 @@ def test_llamaindex_agent(config: Path) -> None:
 
 
 @pytest.mark.local_model
+@pytest.mark.timeout(600)
 def test_quickstart_on_the_local_model() -> None:
     out = run("quickstart.py", None, timeout=600)
     for marker in ("1. chat role", "2. embedding role", "3. LangChain", "4. LlamaIndex", "done."):

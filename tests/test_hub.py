@@ -440,3 +440,31 @@ def test_reprs(make_hub: HubFactory) -> None:
     assert repr(hub.resolve("llm.inference")) == (
         "ResolvedCall(role='llm.inference', mode='chat', targets='standin/standin-chat', source='role')"
     )
+
+
+def test_model_kwarg_is_refused_before_network(make_hub: HubFactory, server: StandInServer) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        make_hub().completion("llm.inference", HI, model="gpt-4o")
+    assert "'model' cannot be passed to a call: the role chooses the model" in str(info.value)
+    with pytest.raises(InvalidInputError):
+        make_hub().completion("llm.inference", HI, params_override={"model": "x"})
+    assert server.requests == []
+
+
+def test_defaults_params_reach_only_roles_of_the_defaults_mode(make_hub: HubFactory, server: StandInServer) -> None:
+    cfg = server.chat_config()
+    cfg["defaults"] = {"mode": "chat", "params": {"max_tokens": 64}}
+    hub = make_hub(cfg)
+    assert hub.resolve("llm.inference").params == {"max_tokens": 64}
+    assert hub.resolve("llm.embedding").params == {}
+    hub.embedding("llm.embedding", "x")
+    assert server.last_request is not None and "max_tokens" not in server.last_request.body
+
+
+def test_shared_default_path_keeps_the_hint(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmhub_runtime import ConfigNotFoundError
+
+    monkeypatch.delenv("LLMHUB_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigNotFoundError, match=r"set \$LLMHUB_CONFIG or pass config_path="):
+        LLMHub.shared()
