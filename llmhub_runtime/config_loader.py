@@ -41,7 +41,7 @@ def default_config_path() -> Path:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> RuntimeConfig:
     """Read and validate a config file (default: ``default_config_path()``)."""
-    file = Path(path) if path is not None else default_config_path()
+    file = Path(path) if path is not None else default_config_path().absolute()
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
