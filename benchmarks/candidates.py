@@ -22,10 +22,13 @@ __all__ = [
     "MESSAGES",
     "MODEL",
     "PROMPT",
+    "AIOHTTP",
     "PROPOSAL",
     "TEXTS",
+    "aiohttp_client",
     "close_thread_loop",
     "hub_config",
+    "make_hub",
     "iter_on_thread_loop",
     "on_thread_loop",
     "optional",
@@ -79,7 +82,7 @@ def reset_loop_bound_caches() -> None:
         cached.cache_clear()
 
 
-def hub_config(base: str, *, extra_roles: int = 0) -> dict[str, Any]:
+def hub_config(base: str, *, extra_roles: int = 0, client_args: dict[str, Any] | None = None) -> dict[str, Any]:
     """The hub config: a chat role, an embedding role, a role with retries + 2 fallbacks configured."""
     roles: dict[str, Any] = {
         "llm.inference": {"provider": "bench", "model": MODEL, "mode": "chat"},
@@ -101,10 +104,40 @@ def hub_config(base: str, *, extra_roles: int = 0) -> dict[str, Any]:
             "description": f"benchmark role {i}",
             **({"params": {"temperature": 0.2, "max_tokens": 64}} if mode == "chat" else {}),
         }
-    return {
-        "providers": {"bench": {"kind": "openai", "api_base": base, "env_key": None}},
-        "roles": roles,
-    }
+    provider: dict[str, Any] = {"kind": "openai", "api_base": base, "env_key": None}
+    if client_args:
+        provider["client_args"] = client_args
+    return {"providers": {"bench": provider}, "roles": roles}
+
+
+AIOHTTP = "proposal: hub with aiohttp transport"
+"""The hub with ``client_args: {http_client: openai.DefaultAioHttpClient()}`` (needs httpx-aiohttp)."""
+
+
+def aiohttp_client() -> Any | None:
+    """``openai.DefaultAioHttpClient()`` (the openai SDK's aiohttp transport), or None without httpx-aiohttp."""
+    if optional("httpx_aiohttp")[0] is None:
+        return None
+    import openai
+
+    return openai.DefaultAioHttpClient()
+
+
+def make_hub(base: str, *, aiohttp: bool = False, **kwargs: Any) -> Any:
+    """A hub on the bench server; with ``aiohttp`` its provider client uses the aiohttp transport.
+
+    The aiohttp client is made now, so build an ``aiohttp`` hub for async use inside the loop
+    that will use it. Returns None when ``aiohttp`` is asked for but httpx-aiohttp is missing.
+    """
+    from llmhub_runtime import LLMHub
+
+    client_args = None
+    if aiohttp:
+        http_client = aiohttp_client()
+        if http_client is None:
+            return None
+        client_args = {"http_client": http_client}
+    return LLMHub(config=hub_config(base, client_args=client_args), **kwargs)
 
 
 # --- the proposed sync path: the async API on a loop owned by the calling thread -------------------
@@ -153,14 +186,19 @@ def close_thread_loop() -> None:
 
 # --- the chat candidates ------------------------------------------------------------------------
 
+NO_AIOHTTP = "n/a (pip install httpx-aiohttp to measure it)"
+QUICK_SKIP = "skipped in --quick (its import alone takes seconds)"
+
 
 def chat_content(response: Any) -> str:
     """The reply text of a ChatCompletion-shaped answer (for the sanity check)."""
     return str(response.choices[0].message.content)
 
 
-def sync_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
-    """Name → zero-argument call, and name → why it is missing."""
+def sync_chat(
+    base: str, hub: Any, aio_hub: Any, *, quick: bool = False
+) -> tuple[dict[str, Callable[[], Any]], dict[str, str], list[Callable[[], Any]]]:
+    """Name -> zero-argument call, name -> why it is missing, and closers for the clients made here."""
     import openai
     from any_llm import AnyLLM
     from any_llm.utils.aio import run_async_in_sync
@@ -179,14 +217,23 @@ def sync_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, Ca
         PROPOSAL: lambda: on_thread_loop(hub.acompletion("llm.inference", MESSAGES)),
     }
     missing: dict[str, str] = {}
-    litellm, why = (None, "skipped in --quick (its import alone takes seconds)") if quick else load_litellm()
+    if aio_hub is not None:
+        calls[AIOHTTP] = lambda: aio_hub.completion("llm.inference", MESSAGES)
+    else:
+        missing[AIOHTTP] = NO_AIOHTTP
+    litellm, why = (None, QUICK_SKIP) if quick else load_litellm()
     if litellm is not None:
         calls["litellm.completion"] = lambda: litellm.completion(
             model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY
         )
     else:
         missing["litellm.completion"] = why
-    return calls, missing
+    closers: list[Callable[[], Any]] = [
+        raw.close,
+        lambda: run_async_in_sync(araw.close()),
+        lambda: run_async_in_sync(instance.client.close()),
+    ]
+    return calls, missing, closers
 
 
 def _any_llm_top(base: str) -> Any:
@@ -203,8 +250,10 @@ def load_litellm() -> tuple[Any | None, str]:
     return litellm, why
 
 
-def async_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, Callable[[], Any]], dict[str, str]]:
-    """Coroutine-function candidates; build inside the running loop that will use them."""
+def async_chat(
+    base: str, hub: Any, aio_hub: Any, *, quick: bool = False
+) -> tuple[dict[str, Callable[[], Any]], dict[str, str], list[Callable[[], Awaitable[Any]]]]:
+    """Coroutine-function candidates (build them inside the loop that will use them), and async closers."""
     import openai
     from any_llm import AnyLLM
 
@@ -216,11 +265,15 @@ def async_chat(base: str, hub: Any, *, quick: bool = False) -> tuple[dict[str, C
         "any-llm AnyLLM instance .acompletion": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
     }
     missing: dict[str, str] = {}
-    litellm, why = (None, "skipped in --quick (its import alone takes seconds)") if quick else load_litellm()
+    if aio_hub is not None:
+        calls[AIOHTTP] = lambda: aio_hub.acompletion("llm.inference", MESSAGES)
+    else:
+        missing[AIOHTTP] = NO_AIOHTTP
+    litellm, why = (None, QUICK_SKIP) if quick else load_litellm()
     if litellm is not None:
         calls["litellm.acompletion"] = lambda: litellm.acompletion(
             model=f"openai/{MODEL}", messages=MESSAGES, api_base=base, api_key=KEY
         )
     else:
         missing["litellm.acompletion"] = why
-    return calls, missing
+    return calls, missing, [raw.close, instance.client.close]

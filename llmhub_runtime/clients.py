@@ -68,12 +68,12 @@ class ClientPool:
                 client = cache[key] = _create(target, api_key)
             return client
 
-    def drain(self) -> list[AnyLLM]:
-        """Forget every instance and return them, for closing."""
+    def drain(self) -> list[tuple[asyncio.AbstractEventLoop | None, AnyLLM]]:
+        """Forget every instance and return them with their loop (``None``: the sync API's), for closing."""
         with self._lock:
-            clients = list(self._sync.values())
-            for per_loop in self._by_loop.values():
-                clients.extend(per_loop.values())
+            clients: list[tuple[asyncio.AbstractEventLoop | None, AnyLLM]] = [(None, c) for c in self._sync.values()]
+            for loop, per_loop in self._by_loop.items():
+                clients.extend((loop, c) for c in per_loop.values())
             self._sync.clear()
             self._by_loop = weakref.WeakKeyDictionary()
         return clients

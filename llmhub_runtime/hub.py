@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from . import errors as e
 from . import streams
@@ -149,6 +149,39 @@ class LLMHub:
 
     # --- chat -----------------------------------------------------------------------------
 
+    @overload
+    def completion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        **kwargs: Any,
+    ) -> ChatCompletion: ...
+
+    @overload
+    def completion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        **kwargs: Any,
+    ) -> Iterator[ChatCompletionChunk]: ...
+
+    @overload
+    def completion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
+
     def completion(
         self,
         role: str,
@@ -172,6 +205,39 @@ class LLMHub:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
         return result  # type: ignore[no-any-return]
+
+    @overload
+    async def acompletion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: Literal[False] = False,
+        **kwargs: Any,
+    ) -> ChatCompletion: ...
+
+    @overload
+    async def acompletion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: Literal[True],
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatCompletionChunk]: ...
+
+    @overload
+    async def acompletion(
+        self,
+        role: str,
+        messages: Sequence[Mapping[str, Any] | Any] | str,
+        *,
+        params_override: Mapping[str, Any] | None = None,
+        stream: bool = False,
+        **kwargs: Any,
+    ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]: ...
 
     async def acompletion(
         self,
@@ -389,19 +455,28 @@ class LLMHub:
     # --- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close every HTTP client the hub opened. Further calls raise ``HubClosedError``."""
-        self._closed = True
-        from any_llm.utils.aio import run_async_in_sync
+        """Close every HTTP client the hub opened. Further calls raise ``HubClosedError``.
 
-        for client in self._clients.drain():
-            try:
-                run_async_in_sync(close_client(client), allow_running_loop=True)
-            except Exception:  # a client bound to a loop that is gone: nothing left to close
-                logger.debug("llmhub: could not close a client", exc_info=True)
+        Each client is closed on the event loop it belongs to; clients of loops that have ended
+        went with them.
+        """
+        self._closed = True
+        _close_all(self._clients.drain())
 
     async def aclose(self) -> None:
-        """Async twin of ``close``."""
-        await asyncio.to_thread(self.close)
+        """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        clients = self._clients.drain()
+        for owner, client in clients:
+            if owner is loop:
+                try:
+                    await close_client(client)
+                except Exception:
+                    logger.debug("llmhub: could not close a client", exc_info=True)
+        others = [(owner, client) for owner, client in clients if owner is not loop]
+        if others:
+            await asyncio.to_thread(_close_all, others)
 
     def __enter__(self) -> LLMHub:
         return self
@@ -534,6 +609,24 @@ class LLMHub:
 
     async def _aemit_end(self, plan: CallPlan, result: Any) -> None:
         await self._aemit(_end_event(plan, result))
+
+
+def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) -> None:
+    """Close clients, each on its own loop: the sync ones on any-llm's runner loop."""
+    from any_llm.utils.aio import run_async_in_sync
+
+    try:
+        current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        current = None
+    for loop, client in clients:
+        try:
+            if loop is None:
+                run_async_in_sync(close_client(client), allow_running_loop=True)
+            elif loop is not current and loop.is_running() and not loop.is_closed():
+                asyncio.run_coroutine_threadsafe(close_client(client), loop).result(timeout=5)
+        except Exception:  # a client whose loop is gone or busy: nothing left to close here
+            logger.debug("llmhub: could not close a client", exc_info=True)
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:

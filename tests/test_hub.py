@@ -468,3 +468,23 @@ def test_shared_default_path_keeps_the_hint(tmp_path: Any, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigNotFoundError, match=r"set \$LLMHUB_CONFIG or pass config_path="):
         LLMHub.shared()
+
+
+async def test_aclose_closes_the_running_loops_client(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    await hub.acompletion("llm.inference", HI)
+    [per_loop] = hub._clients._by_loop.values()  # type: ignore[attr-defined]
+    [inner] = [client.client for client in per_loop.values()]
+    assert not inner.is_closed()
+    await hub.aclose()
+    assert inner.is_closed()
+    with pytest.raises(HubClosedError):
+        await hub.acompletion("llm.inference", HI)
+
+
+def test_close_closes_the_sync_client(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    hub.completion("llm.inference", HI)
+    [inner] = [c.client for c in hub._clients._sync.values()]  # type: ignore[attr-defined]
+    hub.close()
+    assert inner.is_closed()
