@@ -1,0 +1,255 @@
+"""Chat sections: 1. sync per-call latency, 2. async throughput (+ 9. connections), 7. reliability."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks.candidates import (
+    AIOHTTP,
+    MESSAGES,
+    PROPOSAL,
+    async_chat,
+    chat_content,
+    close_thread_loop,
+    make_hub,
+    sync_chat,
+)
+from benchmarks.common import (
+    ANY_ASYNC,
+    ANY_SYNC,
+    HUB_ASYNC,
+    HUB_SYNC,
+    RAW_ASYNC,
+    RAW_SYNC,
+    TOP_SYNC,
+    check_chat,
+    latency_table,
+    le,
+    median_of,
+    raw_data,
+    ratio,
+    sane,
+    us,
+    why,
+    x,
+)
+from benchmarks.harness import Candidate, Check, Ctx, Section, interleave
+from benchmarks.server import REPLY_TEXT
+
+__all__ = ["async_throughput", "reliability", "sync_latency"]
+
+BRIDGE = "ref: AsyncOpenAI via any-llm sync runner"
+
+
+def sync_latency(ctx: Ctx) -> Section:
+    """hub.completion vs raw OpenAI, a reused AnyLLM, top-level any_llm.completion, litellm."""
+    sec = Section("sync", "1. Sync per-call latency (chat, JSON answer)")
+    hub = make_hub(ctx.base)
+    aio_hub = make_hub(ctx.base, aiohttp=True)
+    closers: list[Callable[[], Any]] = []
+    try:
+        calls, missing, closers = sync_chat(ctx.base, hub, aio_hub, quick=ctx.quick)
+        cands = [Candidate(n, c) for n, c in calls.items() if sane(n, c, check_chat, missing)]
+        n = ctx.n(2000, 40)
+        interleave(cands, n, batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(60.0, 1.5), rng=ctx.rng)
+    finally:
+        for close in (hub.close, *([aio_hub.close] if aio_hub else []), *closers):
+            close()
+        close_thread_loop()
+    sec.lines = latency_table(cands, missing, [("raw", RAW_SYNC), ("any-llm instance", ANY_SYNC)])
+    hub_m, any_m, raw_m = median_of(cands, HUB_SYNC), median_of(cands, ANY_SYNC), median_of(cands, RAW_SYNC)
+    sec.checks = [
+        le("sync: hub ≤ 1.05x reused AnyLLM instance", hub_m, any_m, 1.05, "median"),
+        le("sync: hub ≤ 1.5x raw reused openai.OpenAI", hub_m, raw_m, 1.5, "median"),
+        le("sync: hub ahead of top-level any_llm.completion", hub_m, median_of(cands, TOP_SYNC), 1.0, "median"),
+        le("sync: hub ahead of litellm.completion", hub_m, median_of(cands, "litellm.completion"), 1.0, "median"),
+    ]
+    bridge = median_of(cands, BRIDGE)
+    if not math.isnan(bridge):
+        sec.notes.append(
+            f"Where the sync time goes (medians): raw sync client {us(raw_m)} µs → the same request through "
+            f"AsyncOpenAI on any-llm's sync runner thread {us(bridge)} µs (+{us(bridge - raw_m)}: the async "
+            f"httpx/anyio stack and the thread hop) → AnyLLM instance {us(any_m)} µs (+{us(any_m - bridge)}: "
+            f"any-llm's conversions) → hub {us(hub_m)} µs (+{us(hub_m - any_m)}: llmhub's own layer)."
+        )
+    proposal = median_of(cands, PROPOSAL)
+    if not math.isnan(proposal):
+        sec.notes.append(
+            f"'{PROPOSAL}' runs `hub.acompletion` with `loop.run_until_complete` on an event loop owned by the "
+            f"calling thread, i.e. without the hop to any-llm's runner thread: {us(proposal)} µs "
+            f"({x(ratio(proposal, raw_m))} raw). The hop is not where the time goes; the async stack is."
+        )
+    aio = median_of(cands, AIOHTTP)
+    if not math.isnan(aio):
+        sec.notes.append(
+            f"'{AIOHTTP}' is the same hub with `client_args: {{http_client: openai.DefaultAioHttpClient()}}` "
+            f"(the openai SDK's aiohttp transport, package httpx-aiohttp): {us(aio)} µs, {x(ratio(aio, raw_m))} "
+            f"raw and {x(ratio(aio, any_m))} the AnyLLM instance, vs {x(ratio(hub_m, raw_m))} raw for the hub today."
+        )
+    sec.data = raw_data(cands)
+    return sec
+
+
+async def _concurrent_rounds(
+    ctx: Ctx, calls: dict[str, Callable[[], Any]], concurrency: int, rounds: int
+) -> dict[str, dict[str, list[float]]]:
+    """One warm-up and ``rounds`` timed rounds of ``concurrency`` calls at once per candidate, shuffled."""
+    results: dict[str, dict[str, list[float]]] = {
+        name: {"wall": [], "cpu": [], "peak": [], "before": [], "accepted": []} for name in calls
+    }
+    for warm in (True, *([False] * rounds)):
+        order = list(calls)
+        ctx.rng.shuffle(order)
+        for name in order:
+            call = calls[name]
+            gc.collect()
+            before = ctx.server.stats(reset=True)["open"]
+            cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
+            answers = await asyncio.gather(*(call() for _ in range(concurrency)))
+            wall, cpu = time.perf_counter_ns() - wall0, time.process_time_ns() - cpu0
+            stats = ctx.server.stats()
+            assert len(answers) == concurrency and chat_content(answers[-1]) == REPLY_TEXT
+            if not warm:
+                rec = results[name]
+                rec["wall"].append(wall / 1e6)
+                rec["cpu"].append(cpu / concurrency / 1000)
+                rec["peak"].append(stats["peak"])
+                rec["before"].append(before)
+                rec["accepted"].append(stats["accepted"])
+    return results
+
+
+def async_throughput(ctx: Ctx) -> Section:
+    """``concurrency`` requests at once through each async candidate, in shuffled rounds."""
+    concurrency = ctx.n(1000, 100)
+    rounds = ctx.n(4, 1)
+    sec = Section("async", f"2. Async throughput, {concurrency} concurrent requests (+ 9. peak open connections)")
+    missing: dict[str, str] = {}
+
+    async def body() -> dict[str, dict[str, list[float]]]:
+        hub, aio_hub = make_hub(ctx.base), make_hub(ctx.base, aiohttp=True)
+        calls, miss, closers = async_chat(ctx.base, hub, aio_hub, quick=ctx.quick)
+        missing.update(miss)
+        good: dict[str, Callable[[], Any]] = {}
+        for name, call in calls.items():
+            try:
+                check_chat(await call())
+                good[name] = call
+            except Exception as exc:
+                missing[name] = why(exc)
+        try:
+            return await _concurrent_rounds(ctx, good, concurrency, rounds)
+        finally:
+            for hub_ in (hub, aio_hub):
+                if hub_ is not None:
+                    await hub_.aclose()
+            for close in closers:
+                await close()
+
+    gc.freeze()  # the SDKs' own objects stay out of each round's collections
+    try:
+        results = asyncio.run(body())
+    finally:
+        gc.unfreeze()
+    limits = _pool_limits()
+    med = {name: statistics.median(rec["wall"]) for name, rec in results.items()}
+    sec.lines = [
+        f"| candidate | rounds | median ms per {concurrency} | requests/s | CPU µs/request | x raw "
+        "| x any-llm instance | open before | peak open | peak - before | new connections per round |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, rec in results.items():
+        opened = max(p - b for p, b in zip(rec["peak"], rec["before"], strict=True))
+        sec.lines.append(
+            f"| {name} | {len(rec['wall'])} | {us(med[name])} | {us(concurrency / med[name] * 1000)} | "
+            f"{us(statistics.median(rec['cpu']))} | {x(ratio(med[name], med.get(RAW_ASYNC, math.nan)))} | "
+            f"{x(ratio(med[name], med.get(ANY_ASYNC, math.nan)))} | {max(rec['before'])} | {max(rec['peak'])} | "
+            f"{opened} | {statistics.median(rec['accepted']):.0f} |"
+        )
+    for name, reason in missing.items():
+        sec.lines.append(f"| {name} |" + " n/a |" * 10 + f"  ← {reason}")
+    hub_m, any_m, raw_m = (med.get(k, math.nan) for k in (HUB_ASYNC, ANY_ASYNC, RAW_ASYNC))
+    what = f"wall per {concurrency}"
+    sec.checks = [
+        le("async: hub ≤ 1.05x reused AnyLLM instance", hub_m, any_m, 1.05, what),
+        le("async: hub ≤ 1.5x raw reused AsyncOpenAI", hub_m, raw_m, 1.5, what),
+        le("async: hub ahead of litellm.acompletion", hub_m, med.get("litellm.acompletion", math.nan), 1.0, what),
+    ]
+    if HUB_ASYNC in results:
+        rec = results[HUB_ASYNC]
+        peak = max(p - b for p, b in zip(rec["peak"], rec["before"], strict=True))
+        sec.checks.append(
+            Check(
+                f"{concurrency} concurrent hub calls keep open connections bounded",
+                f"peak {peak} opened by the hub ({max(rec['peak'])} open on the server in all)",
+                f"≤ pool limit {limits['max_connections']}",
+                peak <= limits["max_connections"],
+            )
+        )
+    sec.notes.append(
+        "Pool limits of the openai SDK's client (the raw client, any-llm and so the hub use them): "
+        f"max_connections={limits['max_connections']}, max_keepalive_connections={limits['max_keepalive']}. "
+        "Counted by the server: open before = sockets already open when a round starts (idle pools of the "
+        "other candidates and earlier sections); peak = most sockets open at once during the round; "
+        "new connections = sockets accepted during the round (after the warm-up round)."
+    )
+    aio = med.get(AIOHTTP, math.nan)
+    if not math.isnan(aio):
+        sec.notes.append(
+            f"'{AIOHTTP}': {x(ratio(aio, raw_m))} raw httpx AsyncOpenAI, {x(ratio(aio, hub_m))} today's hub. "
+            "httpx keeps at most max_keepalive_connections idle sockets, so each burst of 1000 reconnects ~900 "
+            "sockets; aiohttp keeps them, and its per-request cost is lower."
+        )
+    sec.data = {name: {**rec, "median_ms": med[name]} for name, rec in results.items()} | {"limits": limits}
+    return sec
+
+
+def _pool_limits() -> dict[str, int]:
+    from openai._constants import DEFAULT_CONNECTION_LIMITS as limits
+
+    return {"max_connections": limits.max_connections or 0, "max_keepalive": limits.max_keepalive_connections or 0}
+
+
+class _NoopHook:
+    def on_start(self, event: Any) -> None:
+        pass
+
+    def on_end(self, event: Any) -> None:
+        pass
+
+
+def reliability(ctx: Ctx) -> Section:
+    """A role with retries + two fallbacks configured but not triggered vs a plain role (and a hook)."""
+    sec = Section("reliability", "7. Reliability overhead: retries/fallbacks configured, not triggered")
+    hub = make_hub(ctx.base)
+    hooked = make_hub(ctx.base, hooks=[_NoopHook()])
+    calls: dict[str, Callable[[], Any]] = {
+        "hub, plain role": lambda: hub.completion("llm.inference", MESSAGES),
+        "hub, role with retry(3) + 2 fallbacks": lambda: hub.completion("llm.reliable", MESSAGES),
+        "hub with a no-op hook, plain role": lambda: hooked.completion("llm.inference", MESSAGES),
+    }
+    missing: dict[str, str] = {}
+    try:
+        cands = [Candidate(k, c) for k, c in calls.items() if sane(k, c, check_chat, missing)]
+        n = ctx.n(2000, 40)
+        interleave(cands, n, batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(30.0, 1.5), rng=ctx.rng)
+    finally:
+        hub.close()
+        hooked.close()
+    sec.lines = latency_table(cands, missing, [("plain role", "hub, plain role")])
+    plain = median_of(cands, "hub, plain role")
+    reliable = median_of(cands, "hub, role with retry(3) + 2 fallbacks")
+    hook = median_of(cands, "hub with a no-op hook, plain role")
+    sec.notes.append(
+        f"Configured-but-untriggered retries/fallbacks: {reliable - plain:+,.0f} µs per call "
+        f"({x(ratio(reliable, plain))}); a no-op hook: {hook - plain:+,.0f} µs ({x(ratio(hook, plain))}). "
+        "No target was set for these; reported only."
+    )
+    sec.data = raw_data(cands)
+    return sec
