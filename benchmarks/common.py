@@ -26,6 +26,7 @@ __all__ = [
     "ratio",
     "sane",
     "us",
+    "why",
     "x",
 ]
 
@@ -56,6 +57,7 @@ def x(value: float) -> str:
 
 
 def why(exc: BaseException) -> str:
+    """One line naming an exception, for an n/a row."""
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
 
 

@@ -107,21 +107,26 @@ def interleave(
             cand.call()
     order = list(candidates)
     clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
-    for _ in range(-(-n // batch)):
-        rng.shuffle(order)
-        for cand in order:
-            todo = min(batch, n - len(cand.samples))
-            if todo <= 0 or cand.spent >= budget:
-                continue
-            call, samples = cand.call, cand.samples
-            gc.collect()
-            cpu0, wall0 = cpu_clock(), clock()
-            for _ in range(todo):
-                start = clock()
-                call()
-                samples.append(clock() - start)
-            cand.cpu.append((cpu_clock() - cpu0) / todo)
-            cand.spent += (clock() - wall0) / 1e9
+    gc.collect()
+    gc.freeze()  # what exists now (modules, clients) is left out of every later collection
+    try:
+        for _ in range(-(-n // batch)):
+            rng.shuffle(order)
+            for cand in order:
+                todo = min(batch, n - len(cand.samples))
+                if todo <= 0 or cand.spent >= budget:
+                    continue
+                call, samples = cand.call, cand.samples
+                gc.collect()
+                cpu0, wall0 = cpu_clock(), clock()
+                for _ in range(todo):
+                    start = clock()
+                    call()
+                    samples.append(clock() - start)
+                cand.cpu.append((cpu_clock() - cpu0) / todo)
+                cand.spent += (clock() - wall0) / 1e9
+    finally:
+        gc.unfreeze()
 
 
 async def ainterleave(
@@ -139,22 +144,27 @@ async def ainterleave(
             await cand.call()
     order = list(candidates)
     clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
-    for _ in range(-(-n // batch)):
-        rng.shuffle(order)
-        for cand in order:
-            todo = min(batch, n - len(cand.samples))
-            if todo <= 0 or cand.spent >= budget:
-                continue
-            call: Callable[[], Awaitable[Any]] = cand.call
-            samples = cand.samples
-            gc.collect()
-            cpu0, wall0 = cpu_clock(), clock()
-            for _ in range(todo):
-                start = clock()
-                await call()
-                samples.append(clock() - start)
-            cand.cpu.append((cpu_clock() - cpu0) / todo)
-            cand.spent += (clock() - wall0) / 1e9
+    gc.collect()
+    gc.freeze()
+    try:
+        for _ in range(-(-n // batch)):
+            rng.shuffle(order)
+            for cand in order:
+                todo = min(batch, n - len(cand.samples))
+                if todo <= 0 or cand.spent >= budget:
+                    continue
+                call: Callable[[], Awaitable[Any]] = cand.call
+                samples = cand.samples
+                gc.collect()
+                cpu0, wall0 = cpu_clock(), clock()
+                for _ in range(todo):
+                    start = clock()
+                    await call()
+                    samples.append(clock() - start)
+                cand.cpu.append((cpu_clock() - cpu0) / todo)
+                cand.spent += (clock() - wall0) / 1e9
+    finally:
+        gc.unfreeze()
 
 
 @dataclass
