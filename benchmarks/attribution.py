@@ -17,10 +17,20 @@ import cProfile
 import pstats
 import traceback
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from benchmarks.candidates import KEY, MESSAGES, MODEL, PROMPT, hub_config, optional, reset_loop_bound_caches
+from benchmarks.candidates import (
+    KEY,
+    MESSAGES,
+    MODEL,
+    PROMPT,
+    aclose_native_clients,
+    anyllm_close,
+    make_hub,
+    optional,
+    reset_loop_bound_caches,
+)
 from benchmarks.harness import Ctx, Section
 
 __all__ = ["attribution", "package_of"]
@@ -81,79 +91,89 @@ def _cum(stats: dict[_FuncKey, Any], file_suffix: str, names: tuple[str, ...]) -
     return best
 
 
-def _profile(calls: dict[str, Callable[[], Any]], n: int) -> dict[str, dict[_FuncKey, Any]]:
+_Build = Callable[[], tuple[dict[str, Callable[[], Any]], list[Callable[[], Awaitable[Any]]]]]
+
+
+def _profile(build: _Build, n: int) -> dict[str, dict[_FuncKey, Any]]:
+    """Build the calls inside a fresh loop, profile ``n`` sequential calls of each, then close them."""
     out: dict[str, dict[_FuncKey, Any]] = {}
 
     async def body() -> None:
         reset_loop_bound_caches()
-        for name, call in calls.items():
-            for _ in range(10):
-                await call()
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for _ in range(n):
-                await call()
-            profiler.disable()
-            out[name] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        calls, closers = build()
+        try:
+            for name, call in calls.items():
+                for _ in range(10):
+                    await call()
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for _ in range(n):
+                    await call()
+                profiler.disable()
+                out[name] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+        finally:
+            for close in closers:
+                await close()
 
     asyncio.run(body())
     return out
 
 
-def attribution(ctx: Ctx) -> Section:
-    """Profiles of the async chat call for raw, any-llm and hub, and of the role adapters."""
+def _build(base: str) -> tuple[dict[str, Callable[[], Any]], list[Callable[[], Awaitable[Any]]]]:
     import openai
     from any_llm import AnyLLM
 
-    from llmhub_runtime import LLMHub
-
-    sec = Section("profile", "Profile: where one call's time goes (cProfile, sequential async calls)")
-    n = ctx.n(300, 20)
-    made: dict[str, Any] = {}
-
-    def lazily(key: str, build: Callable[[], Any]) -> Any:
-        if key not in made:
-            made[key] = build()
-        return made[key]
-
-    hub = lambda: lazily("hub", lambda: LLMHub(config=hub_config(ctx.base)))  # noqa: E731
+    hub, aio_hub = make_hub(base), make_hub(base, aiohttp=True)
+    raw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
+    instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
     calls: dict[str, Callable[[], Any]] = {
-        "raw AsyncOpenAI": lambda: lazily(
-            "raw", lambda: openai.AsyncOpenAI(api_key=KEY, base_url=ctx.base, max_retries=0)
-        ).chat.completions.create(model=MODEL, messages=MESSAGES),
-        "AnyLLM instance": lambda: lazily(
-            "any", lambda: AnyLLM.create("openai", api_key=KEY, api_base=ctx.base)
-        ).acompletion(model=MODEL, messages=MESSAGES),
-        "hub.acompletion": lambda: hub().acompletion("llm.inference", MESSAGES),
+        "raw AsyncOpenAI": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),
+        "AnyLLM instance": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
+        "hub.acompletion": lambda: hub.acompletion("llm.inference", MESSAGES),
     }
+    if aio_hub is not None:
+        calls["hub, aiohttp transport"] = lambda: aio_hub.acompletion("llm.inference", MESSAGES)
+    natives: list[Any] = []
     lc, _ = optional("langchain_llmhub")
     lco, _ = optional("langchain_openai")
     if lc is not None and lco is not None:
-        calls["RoleChatModel.ainvoke"] = lambda: lazily(
-            "lc", lambda: lc.RoleChatModel("llm.inference", hub=hub())
-        ).ainvoke(PROMPT)
-        calls["ChatOpenAI.ainvoke"] = lambda: lazily(
-            "lco", lambda: lco.ChatOpenAI(model=MODEL, base_url=ctx.base, api_key=KEY, max_retries=0)
-        ).ainvoke(PROMPT)
+        lc_model = lc.RoleChatModel("llm.inference", hub=hub)
+        lco_model = lco.ChatOpenAI(model=MODEL, base_url=base, api_key=KEY, max_retries=0)
+        natives.append(lco_model)
+        calls["RoleChatModel.ainvoke"] = lambda: lc_model.ainvoke(PROMPT)
+        calls["ChatOpenAI.ainvoke"] = lambda: lco_model.ainvoke(PROMPT)
     li, _ = optional("llama_index.llms.llmhub")
     lio, _ = optional("llama_index.llms.openai")
     if li is not None and lio is not None:
         from llama_index.core.llms import ChatMessage
 
         msgs = [ChatMessage(role="user", content=PROMPT)]
-        calls["RoleLLM.achat"] = lambda: lazily("li", lambda: li.RoleLLM("llm.inference", hub=hub())).achat(msgs)
-        calls["llama_index OpenAI.achat"] = lambda: lazily(
-            "lio", lambda: lio.OpenAI(model=MODEL, api_base=ctx.base, api_key=KEY, max_retries=0)
-        ).achat(msgs)
+        li_model = li.RoleLLM("llm.inference", hub=hub)
+        lio_model = lio.OpenAI(model=MODEL, api_base=base, api_key=KEY, max_retries=0)
+        natives.append(lio_model)
+        calls["RoleLLM.achat"] = lambda: li_model.achat(msgs)
+        calls["llama_index OpenAI.achat"] = lambda: lio_model.achat(msgs)
+    closers: list[Callable[[], Awaitable[Any]]] = [
+        hub.aclose,
+        raw.close,
+        anyllm_close(instance),
+        lambda: aclose_native_clients(natives),
+    ]
+    if aio_hub is not None:
+        closers.append(aio_hub.aclose)
+    return calls, closers
+
+
+def attribution(ctx: Ctx) -> Section:
+    """Profiles of the async chat call for raw, any-llm and hub, and of the role adapters."""
+    sec = Section("profile", "Profile: where one call's time goes (cProfile, sequential async calls)")
+    n = ctx.n(300, 20)
     try:
-        profiles = _profile(calls, n)
+        profiles = _profile(lambda: _build(ctx.base), n)
     except Exception as exc:
         traceback.print_exc()
         sec.lines = [f"profile failed: {type(exc).__name__}: {exc}"]
         return sec
-    finally:
-        if "hub" in made:
-            made["hub"].close()
 
     per_call: dict[str, dict[str, float]] = {}
     for name, stats in profiles.items():
@@ -176,31 +196,32 @@ def attribution(ctx: Ctx) -> Section:
     sec.lines.append("| **total** | " + " | ".join(f"**{sum(d.values()):,.0f}**" for d in per_call.values()) + " |")
 
     layers: list[str] = []
-    for name in ("AnyLLM instance", "hub.acompletion"):
-        stats = profiles.get(name)
-        if stats is None:
+    for name in ("AnyLLM instance", "hub.acompletion", "hub, aiohttp transport"):
+        if name not in profiles:
             continue
+        stats = profiles[name]
         total = sum(row[2] for row in stats.values()) / n * 1e6
         sdk = _cum(stats, "openai/resources/chat/completions/completions.py", ("create",)) / n * 1e6
         anyllm = _cum(stats, "any_llm/utils/exception_handler.py", ("wrapper", "streaming_wrapper")) / n * 1e6
         line = f"{name}: total {total:,.0f} µs/call; openai SDK `AsyncCompletions.create` (inclusive) {sdk:,.0f}"
         line += f"; any-llm layer (its entry point - SDK) {anyllm - sdk:,.0f} ({(anyllm - sdk) / total:.0%})"
-        if name == "hub.acompletion":
+        sec.data[name] = {"total_us": total, "sdk_us": sdk, "any_llm_us": anyllm - sdk}
+        if name.startswith("hub"):
             hubcum = _cum(stats, "llmhub_runtime/hub.py", ("acompletion",)) / n * 1e6
             own = hubcum - anyllm
             line += f"; llmhub layer (`LLMHub.acompletion` - any-llm entry) {own:,.0f} ({own / total:.0%})"
+            sec.data[name]["llmhub_us"] = own
         layers.append(line)
-        sec.data[name] = {"total_us": total, "sdk_us": sdk, "any_llm_us": anyllm}
     sec.lines += ["", "Layers (inclusive time, µs/call under the profiler):", ""] + [f"- {line}" for line in layers]
 
     hub_stats = profiles.get("hub.acompletion")
     if hub_stats:
-        own = sorted(
+        top = sorted(
             ((k, r) for k, r in hub_stats.items() if package_of(k) == "llmhub_runtime"), key=lambda kr: -kr[1][3]
         )[:8]
         sec.lines += ["", "llmhub_runtime functions by inclusive time (hub.acompletion profile):", "",
                       "| function | calls/call | own µs/call | inclusive µs/call |", "|---|---|---|---|"]  # fmt: skip
-        for (filename, line_no, func), row in own:
+        for (filename, line_no, func), row in top:
             short = filename.replace("\\", "/").split("/llmhub_runtime/")[-1]
             sec.lines.append(
                 f"| `{short}:{line_no} {func}` | {row[1] / n:.1f} | {row[2] / n * 1e6:,.1f} | {row[3] / n * 1e6:,.1f} |"

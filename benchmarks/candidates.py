@@ -12,24 +12,27 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "AIOHTTP",
     "EMBED_MODEL",
     "KEY",
     "MESSAGES",
     "MODEL",
+    "NO_AIOHTTP",
     "PROMPT",
-    "AIOHTTP",
     "PROPOSAL",
     "TEXTS",
+    "aclose_native_clients",
     "aiohttp_client",
+    "anyllm_close",
     "close_thread_loop",
     "hub_config",
-    "make_hub",
     "iter_on_thread_loop",
+    "make_hub",
     "on_thread_loop",
     "optional",
     "reset_loop_bound_caches",
@@ -44,7 +47,7 @@ MODEL = "gpt-4o-mini"
 EMBED_MODEL = "text-embedding-3-small"
 KEY = "sk-bench-not-a-key"
 PROMPT = "Say hello in five words."
-MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": PROMPT}]
+MESSAGES: list[Any] = [{"role": "user", "content": PROMPT}]
 TEXTS: list[str] = [f"benchmark input number {i}" for i in range(256)]
 
 
@@ -62,7 +65,7 @@ def setup_paths() -> None:
         os.environ.pop(name, None)
 
 
-def optional(module: str) -> tuple[Any | None, str]:
+def optional(module: str) -> tuple[Any, str]:
     """Import ``module`` or return ``(None, reason)``."""
     try:
         return importlib.import_module(module), ""
@@ -80,6 +83,25 @@ def reset_loop_bound_caches() -> None:
     cached = getattr(utils, "_cached_async_httpx_client", None)
     if cached is not None and hasattr(cached, "cache_clear"):
         cached.cache_clear()
+
+
+def anyllm_close(instance: Any) -> Callable[[], Coroutine[Any, Any, Any]]:
+    """The close coroutine function of the async SDK client inside an any-llm provider instance."""
+    close: Callable[[], Coroutine[Any, Any, Any]] = instance.client.close
+    return close
+
+
+async def aclose_native_clients(models: list[Any]) -> None:
+    """Close the async openai clients held by LangChain ``ChatOpenAI`` / LlamaIndex ``OpenAI`` objects.
+
+    Both keep their async client past the event loop that used it; when it is garbage-collected
+    later, openai's client schedules its close on whatever loop then runs and fails noisily.
+    """
+    for model in models:
+        for attr in ("root_async_client", "_aclient"):
+            client = getattr(model, attr, None)
+            if client is not None and hasattr(client, "close"):
+                await client.close()
 
 
 def hub_config(base: str, *, extra_roles: int = 0, client_args: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -207,12 +229,12 @@ def sync_chat(
     araw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
     calls: dict[str, Callable[[], Any]] = {
-        "raw openai.OpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        "raw openai.OpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),
         "llmhub hub.completion": lambda: hub.completion("llm.inference", MESSAGES),
         "any-llm AnyLLM instance .completion": lambda: instance.completion(model=MODEL, messages=MESSAGES),
         "any_llm.completion (top-level)": lambda: _any_llm_top(base),
         "ref: AsyncOpenAI via any-llm sync runner": lambda: run_async_in_sync(
-            araw.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+            araw.chat.completions.create(model=MODEL, messages=MESSAGES)
         ),
         PROPOSAL: lambda: on_thread_loop(hub.acompletion("llm.inference", MESSAGES)),
     }
@@ -231,7 +253,7 @@ def sync_chat(
     closers: list[Callable[[], Any]] = [
         raw.close,
         lambda: run_async_in_sync(araw.close()),
-        lambda: run_async_in_sync(instance.client.close()),
+        lambda: run_async_in_sync(anyllm_close(instance)()),
     ]
     return calls, missing, closers
 
@@ -260,7 +282,7 @@ def async_chat(
     raw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
     calls: dict[str, Callable[[], Any]] = {
-        "raw openai.AsyncOpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),  # type: ignore[arg-type]
+        "raw openai.AsyncOpenAI (reused)": lambda: raw.chat.completions.create(model=MODEL, messages=MESSAGES),
         "llmhub hub.acompletion": lambda: hub.acompletion("llm.inference", MESSAGES),
         "any-llm AnyLLM instance .acompletion": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
     }
@@ -276,4 +298,4 @@ def async_chat(
         )
     else:
         missing["litellm.acompletion"] = why
-    return calls, missing, [raw.close, instance.client.close]
+    return calls, missing, [raw.close, anyllm_close(instance)]

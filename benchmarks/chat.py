@@ -18,6 +18,7 @@ from benchmarks.candidates import (
     chat_content,
     close_thread_loop,
     make_hub,
+    on_thread_loop,
     sync_chat,
 )
 from benchmarks.common import (
@@ -32,8 +33,8 @@ from benchmarks.common import (
     latency_table,
     le,
     median_of,
-    raw_data,
     ratio,
+    raw_data,
     sane,
     us,
     why,
@@ -59,7 +60,8 @@ def sync_latency(ctx: Ctx) -> Section:
         n = ctx.n(2000, 40)
         interleave(cands, n, batch=ctx.n(25, 10), warmup=ctx.n(30, 3), budget=ctx.n(60.0, 1.5), rng=ctx.rng)
     finally:
-        for close in (hub.close, *([aio_hub.close] if aio_hub else []), *closers):
+        on_thread_loop(hub.aclose())  # closes the per-thread loop's client there, the others on their loops
+        for close in (*([aio_hub.close] if aio_hub else []), *closers):
             close()
         close_thread_loop()
     sec.lines = latency_table(cands, missing, [("raw", RAW_SYNC), ("any-llm instance", ANY_SYNC)])

@@ -22,8 +22,8 @@ __all__ = [
     "latency_table",
     "le",
     "median_of",
-    "raw_data",
     "ratio",
+    "raw_data",
     "sane",
     "us",
     "why",
@@ -91,14 +91,17 @@ def median_of(cands: Sequence[Candidate], name: str) -> float:
 
 def latency_table(cands: Sequence[Candidate], missing: dict[str, str], refs: Sequence[tuple[str, str]]) -> list[str]:
     """Markdown rows: n, median, p10-p90, CPU per call, and a ratio column per (label, reference name)."""
-    head = "| candidate | n | median µs | p10-p90 µs | CPU µs/call | " + " | ".join(f"x {lbl}" for lbl, _ in refs)
-    lines = [head + " |", "|" + "---|" * (5 + len(refs))]
+    head = "| candidate | n | median µs | p10-p90 µs | CPU µs/call |" + "".join(f" x {lbl} |" for lbl, _ in refs)
+    lines = [head, "|" + "---|" * (5 + len(refs))]
     for cand in cands:
         s = cand.summary
         cols = [x(ratio(s.median, median_of(cands, ref))) for _, ref in refs]
-        lines.append(f"| {cand.name} | {s.n} | {us(s.median)} | {s.spread} | {us(cand.cpu_us)} | {' | '.join(cols)} |")
+        lines.append(
+            f"| {cand.name} | {s.n} | {us(s.median)} | {s.spread} | {us(cand.cpu_us)} |"
+            + "".join(f" {c} |" for c in cols)
+        )
     for name, reason in missing.items():
-        lines.append(f"| {name} | n/a | n/a | | | " + " | ".join("n/a" for _ in refs) + f" |  ← {reason}")
+        lines.append(f"| {name} | n/a | n/a | | |" + " n/a |" * len(refs) + f"  ← {reason}")
     return lines
 
 

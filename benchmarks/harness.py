@@ -22,7 +22,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "Candidate",
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 HERE = Path(__file__).resolve().parent
+N = TypeVar("N", int, float)
 
 
 @dataclass
@@ -206,7 +207,8 @@ class Ctx:
     def base(self) -> str:
         return self.server.base
 
-    def n(self, full: int, quick: int) -> int:
+    def n(self, full: N, quick: N) -> N:
+        """``full`` normally, ``quick`` with ``--quick``."""
         return quick if self.quick else full
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import platform
 import sys
@@ -11,7 +12,7 @@ from importlib import metadata
 
 from benchmarks.harness import Section
 
-__all__ = ["PACKAGES", "machine", "render"]
+__all__ = ["PACKAGES", "findings", "machine", "render"]
 
 PACKAGES = (
     "llmhub-runtime",
@@ -90,8 +91,100 @@ def render(sections: Sequence[Section], header: Sequence[str], *, quick: bool, s
     ]
     if quick:
         out += ["> `--quick`: small samples, for a smoke run only; do not read the ratios.", ""]
+    found = findings(sections)
+    if found:
+        out += ["## Findings and proposed core changes", "", *(f"- {line}" for line in found), ""]
     for sec in sections:
         out += [f"## {sec.title}", "", *sec.lines, ""]
         out += [f"- {note}" for note in sec.notes]
         out += [f"_section took {sec.seconds:.0f} s_", ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _get(sections: Sequence[Section], key: str, name: str, field: str = "median_us") -> float:
+    for sec in sections:
+        if sec.key == key:
+            value = sec.data.get(name, {})
+            if isinstance(value, dict) and isinstance(value.get(field), int | float):
+                return float(value[field])
+    return math.nan
+
+
+def findings(sections: Sequence[Section]) -> list[str]:
+    """Bullet lines explaining the misses, with this run's numbers (only where they were measured)."""
+    from benchmarks.candidates import AIOHTTP, PROPOSAL
+    from benchmarks.common import ANY_SYNC, HUB_ASYNC, HUB_SYNC, RAW_ASYNC, RAW_SYNC, ratio, us, x
+
+    out: list[str] = []
+    raw, hub, anyllm = (_get(sections, "sync", k) for k in (RAW_SYNC, HUB_SYNC, ANY_SYNC))
+    bridge = _get(sections, "sync", "ref: AsyncOpenAI via any-llm sync runner")
+    thread = _get(sections, "sync", PROPOSAL)
+    aio = _get(sections, "sync", AIOHTTP)
+    if not math.isnan(hub):
+        out.append(
+            f"**Sync calls** cost {x(ratio(hub, raw))} the raw sync client, {x(ratio(hub, anyllm))} a reused AnyLLM. "
+            f"llmhub's own layer is {us(hub - anyllm)} µs of {us(hub)} µs. any-llm has no sync HTTP path: its sync "
+            f"API runs the async openai client on a runner thread, and the async httpx/anyio stack alone costs "
+            f"{us(bridge - raw)} µs more than the sync client ({x(ratio(bridge, raw))}). Running the hub's async API "
+            f"on the caller's own loop (no thread hop) changes nothing ({us(thread)} µs), so the hop is not the cost."
+        )
+    if not math.isnan(aio):
+        out.append(
+            f"**Proposed core change 1 (clients.py)**: build OpenAI-family any-llm providers with "
+            f"`http_client=openai.DefaultAioHttpClient()` (openai's aiohttp transport; dependency `openai[aiohttp]` "
+            f"i.e. httpx-aiohttp) unless `client_args` sets one. Measured here through the hub's public "
+            f"`client_args`: sync {us(aio)} µs = {x(ratio(aio, raw))} raw (today {x(ratio(hub, raw))}), "
+            f"{x(ratio(aio, anyllm))} the httpx AnyLLM instance."
+        )
+    a_hub, a_raw = _get(sections, "async", HUB_ASYNC, "median_ms"), _get(sections, "async", RAW_ASYNC, "median_ms")
+    a_lite = _get(sections, "async", "litellm.acompletion", "median_ms")
+    a_aio = _get(sections, "async", AIOHTTP, "median_ms")
+    if not math.isnan(a_hub) and not math.isnan(a_lite):
+        line = (
+            f"**Async burst of 1000**: hub {us(a_hub)} ms = {x(ratio(a_hub, a_raw))} raw httpx AsyncOpenAI; "
+            f"litellm.acompletion {us(a_lite)} ms ({x(ratio(a_lite, a_raw))} raw) because it uses an aiohttp "
+            "transport that keeps its sockets, where httpx keeps at most 100 idle sockets and reconnects the rest."
+        )
+        if not math.isnan(a_aio):
+            line += f" The hub with the aiohttp transport: {us(a_aio)} ms ({x(ratio(a_aio, a_lite))} litellm)."
+        out.append(line)
+    for ours, theirs in (("RoleChatModel.invoke", "ChatOpenAI.invoke"), ("RoleLLM.chat", "llama_index OpenAI.chat")):
+        a, b = _get(sections, "framework", ours), _get(sections, "framework", theirs)
+        h, r = _get(sections, "framework", HUB_SYNC), _get(sections, "framework", RAW_SYNC)
+        a_aio = _get(sections, "framework", f"{ours} (hub with aiohttp transport)")
+        if math.isnan(a) or math.isnan(b):
+            continue
+        line = (
+            f"**{ours}** {x(ratio(a, b))} {theirs}: the adapter adds {us(a - h)} µs over the hub call while "
+            f"{theirs} adds {us(b - r)} µs over the raw client; the whole gap is the sync hub vs the sync SDK."
+        )
+        if not math.isnan(a_aio):
+            line += f" On a hub with the aiohttp transport: {x(ratio(a_aio, b))} {theirs}."
+        out.append(line)
+    for sec in sections:
+        if sec.key == "cold" and "import_breakdown" in sec.data:
+            parts = sec.data["import_breakdown"]["parts"]
+            pyd = sum(ms for name, ms in parts if "pydantic" in name or name in ("annotated_types",))
+            models = sum(ms for name, ms in parts if name.startswith("llmhub_runtime.models"))
+            yaml_ms = sum(ms for name, ms in parts if name == "yaml")
+            asyncio_ms = sum(ms for name, ms in parts if name == "asyncio")
+            total = sec.data["import_breakdown"]["total_ms"]
+            out.append(
+                f"**Import time** (-X importtime, {total:.0f} ms): pydantic and its plugin scan {pyd:.0f} ms, building "
+                f"the config models {models:.0f} ms, yaml {yaml_ms:.0f} ms, asyncio {asyncio_ms:.0f} ms. "
+                "**Proposed core change 2**: a PEP 562 lazy `__init__` (`__getattr__` mapping public names to "
+                "submodules; errors stay eager) makes `import llmhub_runtime` import none of these; "
+                "`ConfigDict(defer_build=True)` on the frozen models and importing `yaml` inside the loader move "
+                "another ~40 ms from `from llmhub_runtime import LLMHub` to the first config load."
+            )
+    for sec in sections:
+        if sec.key == "profile":
+            own = sec.data.get("hub.acompletion", {})
+            if own:
+                llm = own.get("llmhub_us", math.nan)
+                out.append(
+                    f"**llmhub's own per-call work** under the profiler: {us(llm)} µs of {us(own['total_us'])} µs "
+                    f"({ratio(llm, own['total_us']):.1%}); the biggest piece is the end event built for the usage "
+                    "ledger on every call (see the function table)."
+                )
+    return out

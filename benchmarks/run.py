@@ -29,17 +29,12 @@ from benchmarks.candidates import setup_paths  # noqa: E402
 setup_paths()
 
 from benchmarks import report  # noqa: E402
+from benchmarks.adapters import framework  # noqa: E402
 from benchmarks.attribution import attribution  # noqa: E402
+from benchmarks.chat import async_throughput, reliability, sync_latency  # noqa: E402
 from benchmarks.harness import Ctx, Section, ServerProcess  # noqa: E402
+from benchmarks.payloads import embeddings, streaming  # noqa: E402
 from benchmarks.probes import cold_start, config_load  # noqa: E402
-from benchmarks.sections import (  # noqa: E402
-    async_throughput,
-    embeddings,
-    framework,
-    reliability,
-    streaming,
-    sync_latency,
-)
 
 SECTIONS: dict[str, Callable[[Ctx], Section]] = {
     "sync": sync_latency,
