@@ -215,6 +215,9 @@ def attribution(ctx: Ctx) -> Section:
     sec.lines += ["", "Layers (inclusive time, µs/call under the profiler):", ""] + [f"- {line}" for line in layers]
 
     hub_stats = profiles.get("hub.acompletion")
+    if hub_stats and "hub.acompletion" in sec.data:
+        end = _cum(hub_stats, "llmhub_runtime/hub.py", ("_aemit_end",)) / n * 1e6
+        sec.data["hub.acompletion"]["end_event_us"] = end
     if hub_stats:
         top = sorted(
             ((k, r) for k, r in hub_stats.items() if package_of(k) == "llmhub_runtime"), key=lambda kr: -kr[1][3]

@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = [
     "AIOHTTP",
+    "AIOHTTP_100",
     "EMBED_MODEL",
     "KEY",
     "MESSAGES",
@@ -136,16 +137,26 @@ AIOHTTP = "proposal: hub with aiohttp transport"
 """The hub with ``client_args: {http_client: openai.DefaultAioHttpClient()}`` (needs httpx-aiohttp)."""
 
 
-def aiohttp_client() -> Any | None:
-    """``openai.DefaultAioHttpClient()`` (the openai SDK's aiohttp transport), or None without httpx-aiohttp."""
+AIOHTTP_100 = "proposal: hub with aiohttp transport, max 100 connections"
+
+
+def aiohttp_client(max_connections: int | None = None) -> Any | None:
+    """``openai.DefaultAioHttpClient()`` (the openai SDK's aiohttp transport), or None without httpx-aiohttp.
+
+    ``max_connections`` replaces the SDK's default pool limit (1000), keep-alive included.
+    """
     if optional("httpx_aiohttp")[0] is None:
         return None
+    import httpx
     import openai
 
-    return openai.DefaultAioHttpClient()
+    if max_connections is None:
+        return openai.DefaultAioHttpClient()
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return openai.DefaultAioHttpClient(limits=limits)
 
 
-def make_hub(base: str, *, aiohttp: bool = False, **kwargs: Any) -> Any:
+def make_hub(base: str, *, aiohttp: bool = False, max_connections: int | None = None, **kwargs: Any) -> Any:
     """A hub on the bench server; with ``aiohttp`` its provider client uses the aiohttp transport.
 
     The aiohttp client is made now, so build an ``aiohttp`` hub for async use inside the loop
@@ -155,7 +166,7 @@ def make_hub(base: str, *, aiohttp: bool = False, **kwargs: Any) -> Any:
 
     client_args = None
     if aiohttp:
-        http_client = aiohttp_client()
+        http_client = aiohttp_client(max_connections)
         if http_client is None:
             return None
         client_args = {"http_client": http_client}
@@ -273,7 +284,7 @@ def load_litellm() -> tuple[Any | None, str]:
 
 
 def async_chat(
-    base: str, hub: Any, aio_hub: Any, *, quick: bool = False
+    base: str, hub: Any, aio_hub: Any, aio_hub_100: Any = None, *, quick: bool = False
 ) -> tuple[dict[str, Callable[[], Any]], dict[str, str], list[Callable[[], Awaitable[Any]]]]:
     """Coroutine-function candidates (build them inside the loop that will use them), and async closers."""
     import openai
@@ -291,6 +302,8 @@ def async_chat(
         calls[AIOHTTP] = lambda: aio_hub.acompletion("llm.inference", MESSAGES)
     else:
         missing[AIOHTTP] = NO_AIOHTTP
+    if aio_hub_100 is not None:
+        calls[AIOHTTP_100] = lambda: aio_hub_100.acompletion("llm.inference", MESSAGES)
     litellm, why = (None, QUICK_SKIP) if quick else load_litellm()
     if litellm is not None:
         calls["litellm.acompletion"] = lambda: litellm.acompletion(

@@ -3,7 +3,8 @@
 Candidates are measured in rounds: every round shuffles the candidates and runs a short batch
 of each, so a slow patch of the machine (or a candidate's background work) is spread over all
 of them instead of landing on one. Each batch starts after ``gc.collect()``; garbage a
-candidate makes during its own batch stays charged to it. Besides wall time per call, each
+candidate makes during its own batch stays charged to it; what exists after the warm-up
+(modules, clients) is frozen (``gc.freeze()``) so those collections stay cheap. Besides wall time per call, each
 batch records the process CPU time it used (all threads: any-llm's sync API runs calls on its own
 runner thread), which other processes on the machine disturb much less than wall time.
 """
@@ -259,4 +260,5 @@ class ServerProcess:
         data: dict[str, int] = json.loads(self._stats.getresponse().read())
         data["open"] -= 1
         data["peak"] -= 1
+        data["used"] = max(0, data.get("used", 0) - 1)  # this stats request itself
         return data

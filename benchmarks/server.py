@@ -6,8 +6,9 @@ Answers are fixed and small, so the client side dominates what is measured:
   ``STREAM_CHUNKS`` content chunks, a finish chunk and (with ``stream_options.include_usage``)
   a usage chunk, sent as HTTP/1.1 chunked transfer encoding in one write;
 - ``POST /v1/embeddings``: one ``EMBED_DIMS``-dimension vector per input, as floats or base64;
-- ``GET /stats``: open / peak / accepted connection counts; ``POST /stats/reset`` sets the peak
-  to the connections open now and zeroes ``accepted``.
+- ``GET /stats``: connections open now, the peak, accepted, and ``used`` (how many distinct
+  connections carried a request); ``POST /stats/reset`` sets the peak to the connections open
+  now and zeroes the others.
 
 HTTP/1.1 keep-alive, TCP_NODELAY, a plain ``asyncio.Protocol`` (no framework). Responses are
 built once per (model, shape) and cached. Run ``python benchmarks/server.py`` — it prints
@@ -44,6 +45,7 @@ class Stats:
         self.peak = 0
         self.accepted = 0
         self.requests = 0
+        self.used: set[int] = set()
 
     def opened(self) -> None:
         self.open += 1
@@ -54,9 +56,16 @@ class Stats:
         self.peak = self.open
         self.accepted = 0
         self.requests = 0
+        self.used.clear()
 
     def as_json(self) -> bytes:
-        data = {"open": self.open, "peak": self.peak, "accepted": self.accepted, "requests": self.requests}
+        data = {
+            "open": self.open,
+            "peak": self.peak,
+            "accepted": self.accepted,
+            "requests": self.requests,
+            "used": len(self.used),
+        }
         return json.dumps(data).encode()
 
 
@@ -220,6 +229,7 @@ class Connection(asyncio.Protocol):
             body = self.buffer[end + 4 : total]
             self.buffer = self.buffer[total:]
             self.stats.requests += 1
+            self.stats.used.add(id(self))
             try:
                 out = self.responder.answer(method, path.split(b"?", 1)[0], body)
             except (ValueError, KeyError, TypeError):

@@ -4,13 +4,14 @@
 >>> hub = LLMHub("llmhub.yaml")                                   # doctest: +SKIP
 >>> hub.completion("llm.inference", "Say hi").choices[0].message   # doctest: +SKIP
 
-Importing this package imports no provider SDK; any-llm is loaded on the first call.
+Importing this package imports no provider SDK, nor pydantic or yaml: public names load on first use,
+and any-llm on the first call.
 """
 
 from __future__ import annotations
 
-from .config_loader import config_from_dict, load_config
-from .envs import UnknownEnvError
+import typing
+
 from .errors import (
     AllTargetsFailedError,
     AuthenticationError,
@@ -35,25 +36,71 @@ from .errors import (
     RateLimitError,
     StreamInterruptedError,
     TargetFailure,
+    UnknownEnvError,
     UnknownRoleError,
     UsageError,
 )
-from .hooks import CallEvent, Hook, Usage
-from .hub import LLMHub
-from .models import (
-    DefaultsConfig,
-    EnvOverlay,
-    FallbackConfig,
-    Pricing,
-    ProviderConfig,
-    ResolvedCall,
-    RetryPolicy,
-    RoleConfig,
-    RuntimeConfig,
-    Target,
-)
-from .retry import Timer
-from .usage import UsageReport, UsageStats
+
+if typing.TYPE_CHECKING:
+    from .config_loader import config_from_dict, load_config
+    from .hooks import CallEvent, Hook, Usage
+    from .hub import LLMHub
+    from .models import (
+        DefaultsConfig,
+        EnvOverlay,
+        FallbackConfig,
+        Pricing,
+        ProviderConfig,
+        ResolvedCall,
+        RetryPolicy,
+        RoleConfig,
+        RuntimeConfig,
+        Target,
+    )
+    from .retry import Timer
+    from .usage import UsageReport, UsageStats
+
+_LAZY = {
+    "CallEvent": "hooks",
+    "DefaultsConfig": "models",
+    "EnvOverlay": "models",
+    "FallbackConfig": "models",
+    "Hook": "hooks",
+    "LLMHub": "hub",
+    "Pricing": "models",
+    "ProviderConfig": "models",
+    "ResolvedCall": "models",
+    "RetryPolicy": "models",
+    "RoleConfig": "models",
+    "RuntimeConfig": "models",
+    "Target": "models",
+    "Timer": "retry",
+    "Usage": "hooks",
+    "UsageReport": "usage",
+    "UsageStats": "usage",
+    "config_from_dict": "config_loader",
+    "load_config": "config_loader",
+}
+"""Public names imported on first use (PEP 562), so ``import llmhub_runtime`` stays cheap.
+
+The errors are imported eagerly: ``except llmhub_runtime.LLMHubError`` must never import more.
+"""
+
+
+def __getattr__(name: str) -> typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmhub_runtime' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __version__ = "0.1.0"
 

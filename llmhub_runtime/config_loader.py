@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .envs import bind_env
@@ -31,7 +30,6 @@ __all__ = ["CONFIG_ENV_VAR", "config_from_dict", "default_config_path", "load_co
 
 CONFIG_ENV_VAR = "LLMHUB_CONFIG"
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
-_Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def default_config_path() -> Path:
@@ -64,7 +62,9 @@ def config_from_dict(data: Mapping[str, Any], *, path: str | None = None) -> Run
 
 
 def _parse_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int], list[ConfigProblem]]:
-    loader = _Loader(text)
+    import yaml  # here, not at import: `from llmhub_runtime import LLMHub` need not pay for it
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -89,9 +89,11 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int], list[ConfigP
 
 
 def _collect_lines(
-    node: yaml.Node, loc: Loc, lines: dict[Loc, int], problems: list[ConfigProblem], path: str
+    node: Any, loc: Loc, lines: dict[Loc, int], problems: list[ConfigProblem], path: str
 ) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:

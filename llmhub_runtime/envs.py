@@ -13,25 +13,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from .errors import UsageError
+from .errors import UnknownEnvError
 from .models import RuntimeConfig
 
 __all__ = ["ENV_VAR", "UnknownEnvError", "bind_env", "select_env"]
 
 ENV_VAR = "LLMHUB_ENV"
 M = TypeVar("M", bound=BaseModel)
-
-
-class UnknownEnvError(UsageError):
-    """The requested environment has no overlay under ``envs:``."""
-
-    def __init__(self, env: str, known: list[str]) -> None:
-        self.env = env
-        self.known = known
-        super().__init__(
-            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known)}. "
-            f"Add it under 'envs:' in llmhub.yaml, or set {ENV_VAR} / LLMHub(env=...) to a known one."
-        )
 
 
 def select_env(config: RuntimeConfig, requested: str | None = None) -> str | None:

@@ -10,6 +10,7 @@ YAML), and failures of the provider call itself (retry, fall back, or report)::
     │   │   ├── ConfigSyntaxError         not YAML (line/column kept)
     │   │   └── ConfigValidationError     valid YAML, wrong content (.problems: every one)
     │   ├── UnknownRoleError              no such role (close matches listed)
+    │   ├── UnknownEnvError               no such env under envs:
     │   ├── ModeMismatchError             completion() on an embedding role, ...
     │   ├── MissingCredentialError        the provider's env var is unset or empty
     │   ├── InvalidInputError             malformed messages / embedding input
@@ -60,6 +61,7 @@ __all__ = [
     "RateLimitError",
     "StreamInterruptedError",
     "TargetFailure",
+    "UnknownEnvError",
     "UnknownRoleError",
     "UsageError",
 ]
@@ -198,6 +200,18 @@ class MissingCredentialError(UsageError):
             f"No API key for provider {provider!r}{for_role}: environment variable {env_key} is "
             f"not set or empty. Set it (export {env_key}=...) or change providers.{provider}.env_key "
             "in llmhub.yaml."
+        )
+
+
+class UnknownEnvError(UsageError):
+    """The requested environment has no overlay under ``envs:``."""
+
+    def __init__(self, env: str, known: list[str]) -> None:
+        self.env = env
+        self.known = known
+        super().__init__(
+            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known)}. "
+            f"Add it under 'envs:' in llmhub.yaml, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
         )
 
 

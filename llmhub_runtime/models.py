@@ -54,7 +54,7 @@ TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
 
 
 class RetryPolicy(_Frozen):

@@ -9,9 +9,26 @@ def test_all_is_sorted_and_complete() -> None:
     assert exported == sorted(exported)
     public = {name for name in dir(llmhub_runtime) if not name.startswith("_")}
     modules = {"clients", "config_loader", "errors", "errors_map", "hooks", "hub", "inputs", "models",
-               "providers", "resolver", "retry", "streams", "testing", "local", "cli", "annotations", "envs", "usage", "otel", "schema"}
+               "providers", "resolver", "retry", "streams", "testing", "local", "cli", "annotations", "envs", "usage", "otel", "schema", "typing"}
     assert public - modules == set(exported) - {"__version__"}
 
 
 def test_hub_importable_from_both_places() -> None:
     assert llmhub_runtime.LLMHub is LLMHub
+
+
+def test_import_is_lazy_and_names_resolve() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, llmhub_runtime;"
+        "print(sorted(m for m in ('pydantic', 'yaml', 'llmhub_runtime.hub') if m in sys.modules));"
+        "from llmhub_runtime import LLMHub, RuntimeConfig;"
+        "print(LLMHub.__module__, RuntimeConfig.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "llmhub_runtime.hub llmhub_runtime.models"
+    for name in llmhub_runtime.__all__:
+        assert getattr(llmhub_runtime, name) is not None
