@@ -14,7 +14,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .errors import MissingCredentialError
+from .errors import MissingCredentialError, UsageError
 
 if TYPE_CHECKING:
     from any_llm import AnyLLM
@@ -53,7 +53,7 @@ class ClientPool:
         """The instance for ``target`` and ``api_key`` on ``loop`` (``None``: the sync API)."""
         key: _Key = (
             target.provider,
-            target.kind,
+            f"{target.kind}+{target.transport}",
             target.api_base,
             (("key", api_key), *sorted((k, repr(v)) for k, v in target.client_args.items())),
         )
@@ -86,6 +86,8 @@ def _create(target: Target, api_key: str) -> AnyLLM:
     options: dict[str, Any] = dict(target.client_args)
     if getattr(provider_class, "MAX_RETRIES_SUPPORT", "unsupported") != "unsupported":
         options.setdefault("max_retries", 0)  # llmhub's attempts are the only ones
+    if target.transport == "aiohttp" and "http_client" not in options:
+        options["http_client"] = _aiohttp_client(provider_class, target)
     return AnyLLM.create(
         target.kind,
         api_key=api_key,
@@ -93,6 +95,34 @@ def _create(target: Target, api_key: str) -> AnyLLM:
         unified_exceptions=True,
         **options,
     )
+
+
+def _aiohttp_client(provider_class: type[AnyLLM], target: Target) -> Any:
+    """The SDK's own aiohttp transport for an OpenAI- or Anthropic-style provider."""
+    from any_llm.providers.anthropic.base import BaseAnthropicProvider
+    from any_llm.providers.openai.base import BaseOpenAIProvider
+
+    sdk_name = (
+        "openai"
+        if issubclass(provider_class, BaseOpenAIProvider)
+        else "anthropic"
+        if issubclass(provider_class, BaseAnthropicProvider)
+        else None
+    )
+    if sdk_name is None:
+        raise UsageError(
+            f"providers.{target.provider}.transport: aiohttp works for OpenAI- and Anthropic-style providers, "
+            f"not {target.kind!r}; remove 'transport: aiohttp'."
+        )
+    import importlib
+
+    try:
+        return importlib.import_module(sdk_name).DefaultAioHttpClient()
+    except (ImportError, AttributeError, RuntimeError) as exc:
+        raise UsageError(
+            f"providers.{target.provider}.transport is aiohttp, but it is not available ({exc}). "
+            "Install it with: pip install 'llmhub-runtime[aiohttp]'"
+        ) from None
 
 
 async def close_client(client: AnyLLM) -> None:

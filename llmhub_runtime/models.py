@@ -101,6 +101,13 @@ class ProviderConfig(_Frozen):
     )
     api_base: str | None = Field(None, description="Base URL of the provider's API.")
     client_args: dict[str, Any] = Field(default_factory=dict, description="Passed to the provider's client.")
+    transport: Literal["httpx", "aiohttp"] = Field(
+        "httpx",
+        description=(
+            "HTTP transport of OpenAI- and Anthropic-style SDK clients. aiohttp (extra: llmhub-runtime[aiohttp]) "
+            "is faster and keeps idle connections; see benchmarks/RESULTS.md."
+        ),
+    )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
@@ -225,6 +232,7 @@ class Target(_Frozen):
     api_base: str | None = None
     env_key: str | None = None
     client_args: dict[str, Any] = Field(default_factory=dict)
+    transport: Literal["httpx", "aiohttp"] = "httpx"
     timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None

@@ -124,6 +124,7 @@ def _target(
         api_base=entry.api_base,
         env_key=env_key,
         client_args=entry.client_args,
+        transport=entry.transport,
         timeout=timeout or entry.timeout or config.defaults.timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
         pricing=pricing or entry.pricing.get(model),

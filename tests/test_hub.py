@@ -488,3 +488,34 @@ def test_close_closes_the_sync_client(make_hub: HubFactory) -> None:
     [inner] = [c.client for c in hub._clients._sync.values()]  # type: ignore[attr-defined]
     hub.close()
     assert inner.is_closed()
+
+
+@pytest.mark.parametrize("provider", ["standin", "standin-anthropic"])
+def test_aiohttp_transport(make_hub: HubFactory, server: StandInServer, provider: str) -> None:
+    cfg = server.chat_config()
+    cfg["providers"][provider]["transport"] = "aiohttp"
+    cfg["roles"]["llm.inference"].update(provider=provider, params={"max_tokens": 50})
+    hub = make_hub(cfg)
+    assert hub.completion("llm.inference", HI).choices[0].message.content == "Stand-in reply to: hello there"
+    chunks = list(hub.completion("llm.inference", HI, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Stand-in reply to: hello there"
+
+    [client] = hub._clients._sync.values()  # type: ignore[attr-defined]
+    assert "AioHttp" in type(client.client._client).__name__
+
+    async def many() -> list[Any]:
+        answers = list(await asyncio.gather(*(hub.acompletion("llm.inference", f"n {i}") for i in range(20))))
+        await hub.aclose()  # close the loop's aiohttp session before the loop ends
+        return answers
+
+    assert len(asyncio.run(many())) == 20
+
+
+def test_aiohttp_transport_on_an_unsuited_provider_says_so(make_hub: HubFactory, server: StandInServer) -> None:
+    from llmhub_runtime import UsageError
+
+    cfg = server.chat_config()
+    cfg["providers"]["voy"] = {"kind": "voyage", "env_key": None, "transport": "aiohttp"}
+    cfg["roles"]["llm.embedding"]["provider"] = "voy"
+    with pytest.raises(UsageError, match="aiohttp works for OpenAI- and Anthropic-style providers, not 'voyage'"):
+        make_hub(cfg).embedding("llm.embedding", "x")
