@@ -31,6 +31,7 @@ __all__ = [
     "aiohttp_client",
     "anyllm_close",
     "close_thread_loop",
+    "has_transport_setting",
     "hub_config",
     "iter_on_thread_loop",
     "make_hub",
@@ -105,7 +106,9 @@ async def aclose_native_clients(models: list[Any]) -> None:
                 await client.close()
 
 
-def hub_config(base: str, *, extra_roles: int = 0, client_args: dict[str, Any] | None = None) -> dict[str, Any]:
+def hub_config(
+    base: str, *, extra_roles: int = 0, client_args: dict[str, Any] | None = None, transport: str | None = None
+) -> dict[str, Any]:
     """The hub config: a chat role, an embedding role, a role with retries + 2 fallbacks configured."""
     roles: dict[str, Any] = {
         "llm.inference": {"provider": "bench", "model": MODEL, "mode": "chat"},
@@ -130,14 +133,17 @@ def hub_config(base: str, *, extra_roles: int = 0, client_args: dict[str, Any] |
     provider: dict[str, Any] = {"kind": "openai", "api_base": base, "env_key": None}
     if client_args:
         provider["client_args"] = client_args
+    if transport:
+        provider["transport"] = transport
     return {"providers": {"bench": provider}, "roles": roles}
 
 
-AIOHTTP = "proposal: hub with aiohttp transport"
-"""The hub with ``client_args: {http_client: openai.DefaultAioHttpClient()}`` (needs httpx-aiohttp)."""
+AIOHTTP = "llmhub hub, aiohttp transport"
+"""The hub with ``transport: aiohttp`` on its provider (or, on a core without that setting,
+``client_args: {http_client: openai.DefaultAioHttpClient()}``); needs httpx-aiohttp."""
 
 
-AIOHTTP_100 = "proposal: hub with aiohttp transport, max 100 connections"
+AIOHTTP_100 = "llmhub hub, aiohttp transport, pool of 100"
 
 
 def aiohttp_client(max_connections: int | None = None) -> Any | None:
@@ -159,18 +165,30 @@ def aiohttp_client(max_connections: int | None = None) -> Any | None:
 def make_hub(base: str, *, aiohttp: bool = False, max_connections: int | None = None, **kwargs: Any) -> Any:
     """A hub on the bench server; with ``aiohttp`` its provider client uses the aiohttp transport.
 
-    The aiohttp client is made now, so build an ``aiohttp`` hub for async use inside the loop
-    that will use it. Returns None when ``aiohttp`` is asked for but httpx-aiohttp is missing.
+    Uses the provider setting ``transport: aiohttp`` where llmhub has it; a pool limit (or an
+    older llmhub) goes through ``client_args: {http_client: ...}``, whose client is made now, so
+    build such a hub for async use inside the loop that will use it. Returns None when
+    ``aiohttp`` is asked for but httpx-aiohttp is missing.
     """
     from llmhub_runtime import LLMHub
 
     client_args = None
+    transport = None
     if aiohttp:
-        http_client = aiohttp_client(max_connections)
-        if http_client is None:
+        if optional("httpx_aiohttp")[0] is None:
             return None
-        client_args = {"http_client": http_client}
-    return LLMHub(config=hub_config(base, client_args=client_args), **kwargs)
+        if max_connections is None and has_transport_setting():
+            transport = "aiohttp"
+        else:
+            client_args = {"http_client": aiohttp_client(max_connections)}
+    return LLMHub(config=hub_config(base, client_args=client_args, transport=transport), **kwargs)
+
+
+def has_transport_setting() -> bool:
+    """Whether this llmhub has the provider setting ``transport: aiohttp``."""
+    from llmhub_runtime import ProviderConfig
+
+    return "transport" in ProviderConfig.model_fields
 
 
 # --- the proposed sync path: the async API on a loop owned by the calling thread -------------------

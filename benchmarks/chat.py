@@ -18,6 +18,7 @@ from benchmarks.candidates import (
     async_chat,
     chat_content,
     close_thread_loop,
+    has_transport_setting,
     make_hub,
     on_thread_loop,
     sync_chat,
@@ -91,9 +92,9 @@ def sync_latency(ctx: Ctx) -> Section:
     aio = median_of(cands, AIOHTTP)
     if not math.isnan(aio):
         sec.notes.append(
-            f"'{AIOHTTP}' is the same hub with `client_args: {{http_client: openai.DefaultAioHttpClient()}}` "
-            f"(the openai SDK's aiohttp transport, package httpx-aiohttp): {us(aio)} µs, {x(ratio(aio, raw_m))} "
-            f"raw and {x(ratio(aio, any_m))} the AnyLLM instance, vs {x(ratio(hub_m, raw_m))} raw for the hub today."
+            f"'{AIOHTTP}' is the same hub with {_aiohttp_how()} (the openai SDK's aiohttp transport, package "
+            f"httpx-aiohttp): {us(aio)} µs, {x(ratio(aio, raw_m))} raw and {x(ratio(aio, any_m))} the AnyLLM "
+            f"instance, vs {x(ratio(hub_m, raw_m))} raw with the default httpx transport."
         )
     sec.data = raw_data(cands)
     return sec
@@ -104,8 +105,9 @@ async def _concurrent_rounds(
 ) -> dict[str, dict[str, list[float]]]:
     """One warm-up and ``rounds`` timed rounds of ``concurrency`` calls at once per candidate, shuffled."""
     results: dict[str, dict[str, list[float]]] = {
-        name: {"wall": [], "cpu": [], "peak": [], "before": [], "accepted": [], "used": []} for name in calls
+        name: {"wall": [], "cpu": [], "peak": [], "before": [], "accepted": [], "used": [], "gc": []} for name in calls
     }
+    gc_clock = _GcClock()
     for warm in (True, *([False] * rounds)):
         order = list(calls)
         ctx.rng.shuffle(order)
@@ -114,7 +116,8 @@ async def _concurrent_rounds(
             gc.collect()
             before = ctx.server.stats(reset=True)["open"]
             cpu0, wall0 = time.process_time_ns(), time.perf_counter_ns()
-            answers = await asyncio.gather(*(call() for _ in range(concurrency)))
+            with gc_clock:
+                answers = await asyncio.gather(*(call() for _ in range(concurrency)))
             wall, cpu = time.perf_counter_ns() - wall0, time.process_time_ns() - cpu0
             stats = ctx.server.stats()
             assert len(answers) == concurrency and chat_content(answers[-1]) == REPLY_TEXT
@@ -126,7 +129,30 @@ async def _concurrent_rounds(
                 rec["before"].append(before)
                 rec["accepted"].append(stats["accepted"])
                 rec["used"].append(stats["used"])
+                rec["gc"].append(gc_clock.seconds * 1000)
     return results
+
+
+class _GcClock:
+    """Time spent in the garbage collector while the ``with`` block runs (through ``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> _GcClock:
+        self.seconds = 0.0
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 def async_throughput(ctx: Ctx) -> Section:
@@ -171,20 +197,21 @@ def async_throughput(ctx: Ctx) -> Section:
     limits = _pool_limits()
     med = {name: statistics.median(rec["wall"]) for name, rec in results.items()}
     sec.lines = [
-        f"| candidate | rounds | median ms per {concurrency} | min-max ms | requests/s | CPU µs/request | x raw "
-        "| x any-llm instance | connections used (max) | new connections per round | open on server before / peak |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| candidate | rounds | median ms per {concurrency} | min-max ms | of which GC ms | requests/s "
+        "| CPU µs/request | x raw | x any-llm instance | connections used (max) | new connections per round "
+        "| open on server before / peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rec in results.items():
         sec.lines.append(
             f"| {name} | {len(rec['wall'])} | {us(med[name])} | {us(min(rec['wall']))}-{us(max(rec['wall']))} | "
-            f"{us(concurrency / med[name] * 1000)} | "
+            f"{us(statistics.median(rec['gc']))} | {us(concurrency / med[name] * 1000)} | "
             f"{us(statistics.median(rec['cpu']))} | {x(ratio(med[name], med.get(RAW_ASYNC, math.nan)))} | "
             f"{x(ratio(med[name], med.get(ANY_ASYNC, math.nan)))} | {max(rec['used'])} | "
             f"{statistics.median(rec['accepted']):.0f} | {max(rec['before'])} / {max(rec['peak'])} |"
         )
     for name, reason in missing.items():
-        sec.lines.append(f"| {name} |" + " n/a |" * 10 + f"  ← {reason}")
+        sec.lines.append(f"| {name} |" + " n/a |" * 11 + f"  ← {reason}")
     hub_m, any_m, raw_m = (med.get(k, math.nan) for k in (HUB_ASYNC, ANY_ASYNC, RAW_ASYNC))
     what = f"median wall per {concurrency}"
     s_hub, s_any, s_raw = (median_of(sequential, k) for k in (HUB_ASYNC, ANY_ASYNC, RAW_ASYNC))
@@ -224,7 +251,7 @@ def async_throughput(ctx: Ctx) -> Section:
     aio = med.get(AIOHTTP, math.nan)
     if not math.isnan(aio):
         sec.notes.append(
-            f"'{AIOHTTP}': {x(ratio(aio, raw_m))} raw httpx AsyncOpenAI, {x(ratio(aio, hub_m))} today's hub. "
+            f"'{AIOHTTP}': {x(ratio(aio, raw_m))} raw httpx AsyncOpenAI, {x(ratio(aio, hub_m))} the hub on httpx. "
             f"httpx keeps at most max_keepalive_connections idle sockets, so each burst of {concurrency} reconnects "
             "the rest; aiohttp keeps them, and its per-request cost is lower."
         )
@@ -232,7 +259,8 @@ def async_throughput(ctx: Ctx) -> Section:
     if not math.isnan(aio100):
         used100 = max(results[AIOHTTP_100]["used"])
         sec.notes.append(
-            f"'{AIOHTTP_100}': {x(ratio(aio100, raw_m))} raw, on {used100} connections: aiohttp queues the "
+            f"'{AIOHTTP_100}' (`client_args: {{http_client: openai.DefaultAioHttpClient(limits=...)}}`): "
+            f"{x(ratio(aio100, raw_m))} raw, on {used100} connections: aiohttp queues the "
             "requests beyond its pool cheaply (httpx with a 100-connection pool makes a burst of 1000 several "
             "times slower, which is why the SDK's default limit of 1000 is what bounds the hub today)."
         )
@@ -244,6 +272,12 @@ def async_throughput(ctx: Ctx) -> Section:
         "burst medians is within noise; the one-at-a-time table compares the layers without the pool's noise."
     )
     return sec
+
+
+def _aiohttp_how() -> str:
+    if has_transport_setting():
+        return "`transport: aiohttp` on its provider"
+    return "`client_args: {http_client: openai.DefaultAioHttpClient()}`"
 
 
 def _pool_limits() -> dict[str, int]:

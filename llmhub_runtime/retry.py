@@ -26,12 +26,12 @@ import itertools
 import random
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from . import errors as e
 from .errors_map import map_exception
-from .hooks import CallEvent
+from .hooks import CallEvent, Usage
 from .models import ResolvedCall, RetryPolicy, Target
 
 __all__ = ["Attempt", "CallPlan", "Emit", "Step", "SystemTimer", "Timer", "Wait", "decide"]
@@ -123,29 +123,46 @@ class CallPlan:
         self.started = 0.0
         self.current: Attempt | None = None
 
-    def event(self, kind: Literal["start", "end", "error"], **fields: object) -> CallEvent:
-        """An event for the current attempt."""
+    def event(
+        self,
+        kind: Literal["start", "end", "error"],
+        *,
+        usage: Usage | None = None,
+        error_type: str | None = None,
+        wait: float | None = None,
+        final: bool = False,
+        abandoned: bool = False,
+        answered_model: str | None = None,
+    ) -> CallEvent:
+        """An event for the current attempt (built once: this runs on every call)."""
         attempt = self.current
         assert attempt is not None
-        base = CallEvent(
+        target = attempt.target
+        pricing = target.pricing
+        cost = None
+        if kind == "end" and pricing is not None and usage is not None:
+            cost = pricing.cost(usage.input_tokens, usage.output_tokens)
+        return CallEvent(
             kind=kind,
             role=self.call.role,
             mode=self.call.mode,
-            provider=attempt.target.provider,
-            model=attempt.target.model,
+            provider=target.provider,
+            model=target.model,
             attempt=attempt.number,
             target_index=attempt.index,
             stream=self.stream,
             latency=self.timer.now() - self.started,
+            usage=usage,
+            error_type=error_type,
+            wait=wait,
+            final=final,
+            abandoned=abandoned,
+            answered_model=answered_model,
+            cost=cost,
             call_id=self.call_id,
             env=self.call.env,
-            provider_kind=attempt.target.kind,
+            provider_kind=target.kind,
         )
-        event = replace(base, **fields)  # type: ignore[arg-type]
-        pricing = attempt.target.pricing
-        if kind == "end" and pricing is not None and event.usage is not None:
-            event = replace(event, cost=pricing.cost(event.usage.input_tokens, event.usage.output_tokens))
-        return event
 
     def to_error(self, exc: Exception) -> e.ProviderError:
         """The llmhub error for an exception raised by the current attempt (re-raises foreign ones)."""
