@@ -103,15 +103,23 @@ def sync_latency(ctx: Ctx) -> Section:
 async def _concurrent_rounds(
     ctx: Ctx, calls: dict[str, Callable[[], Any]], concurrency: int, rounds: int
 ) -> dict[str, dict[str, list[float]]]:
-    """One warm-up and ``rounds`` timed rounds of ``concurrency`` calls at once per candidate, shuffled."""
+    """One warm-up and ``rounds`` timed rounds of ``concurrency`` calls at once per candidate.
+
+    The order is shuffled once and then rotated by one each round, so no candidate ever runs two
+    bursts back to back: every burst starts with the pool its own previous burst left, aged by the
+    other candidates' bursts (past httpx's 5 s keep-alive expiry). A client bursting right after
+    itself finds 100 kept-alive sockets and runs its pool's slow path, which shuffling alone would
+    hand to whichever candidate the seed puts last-then-first.
+    """
     results: dict[str, dict[str, list[float]]] = {
         name: {"wall": [], "cpu": [], "peak": [], "before": [], "accepted": [], "used": [], "gc": []} for name in calls
     }
     gc_clock = _GcClock()
-    for warm in (True, *([False] * rounds)):
-        order = list(calls)
-        ctx.rng.shuffle(order)
-        for name in order:
+    base = list(calls)
+    ctx.rng.shuffle(base)
+    for index, warm in enumerate((True, *([False] * rounds))):
+        shift = index % len(base) if base else 0
+        for name in base[shift:] + base[:shift]:
             call = calls[name]
             gc.collect()
             before = ctx.server.stats(reset=True)["open"]
