@@ -164,6 +164,24 @@ def _build(base: str) -> tuple[dict[str, Callable[[], Any]], list[Callable[[], A
     return calls, closers
 
 
+def _usage_probe() -> dict[str, float]:
+    """µs (unprofiled) of reading usage off a chat answer, as the hub does on every call."""
+    import timeit
+
+    from any_llm.types.completion import CompletionUsage
+
+    from llmhub_runtime.hooks import Usage
+
+    usage = CompletionUsage(prompt_tokens=9, completion_tokens=7, total_tokens=16)
+    answer = type("Answer", (), {"usage": usage})()
+    runs = 20_000
+    return {
+        "from_response_us": timeit.timeit(lambda: Usage.from_response(answer), number=runs) / runs * 1e6,
+        "getattr_hit_us": timeit.timeit(lambda: getattr(usage, "prompt_tokens", None), number=runs) / runs * 1e6,
+        "getattr_miss_us": timeit.timeit(lambda: getattr(usage, "input_tokens", None), number=runs) / runs * 1e6,
+    }
+
+
 def attribution(ctx: Ctx) -> Section:
     """Profiles of the async chat call for raw, any-llm and hub, and of the role adapters."""
     sec = Section("profile", "Profile: where one call's time goes (cProfile, sequential async calls)")
@@ -218,6 +236,7 @@ def attribution(ctx: Ctx) -> Section:
     if hub_stats and "hub.acompletion" in sec.data:
         end = _cum(hub_stats, "llmhub_runtime/hub.py", ("_aemit_end",)) / n * 1e6
         sec.data["hub.acompletion"]["end_event_us"] = end
+        sec.data["usage_probe"] = _usage_probe()
     if hub_stats:
         top = sorted(
             ((k, r) for k, r in hub_stats.items() if package_of(k) == "llmhub_runtime"), key=lambda kr: -kr[1][3]

@@ -167,7 +167,7 @@ def async_throughput(ctx: Ctx) -> Section:
     """``concurrency`` requests at once through each async candidate, in shuffled rounds."""
     concurrency = ctx.n(1000, 100)
     rounds = ctx.n(6, 1)
-    sec = Section("async", f"2. Async throughput, {concurrency} concurrent requests (+ 9. peak open connections)")
+    sec = Section("async", f"2. Async throughput, {concurrency} concurrent requests (+ 9. open connections)")
     missing: dict[str, str] = {}
     sequential: list[Candidate] = []
 
