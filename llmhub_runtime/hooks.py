@@ -41,13 +41,15 @@ class Usage:
         usage = getattr(response, "usage", None)
         if usage is None:
             return None
-        names = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
-        counts = [getattr(usage, name, None) for name in names]
-        if all(count is None for count in counts):
-            total = getattr(usage, "total_tokens", None)
+        prompt = getattr(usage, "prompt_tokens", None)  # chat and embeddings: the common case, read first
+        if prompt is not None:
+            return cls(input_tokens=int(prompt), output_tokens=int(getattr(usage, "completion_tokens", None) or 0))
+        inputs = getattr(usage, "input_tokens", None)  # Responses, images
+        outputs = getattr(usage, "output_tokens", None) or getattr(usage, "completion_tokens", None)
+        if inputs is None and outputs is None:
+            total = getattr(usage, "total_tokens", None)  # rerank
             return cls(input_tokens=int(total)) if isinstance(total, int) else None
-        prompt, inputs, completion, outputs = (int(count or 0) for count in counts)
-        return cls(input_tokens=prompt or inputs, output_tokens=completion or outputs)
+        return cls(input_tokens=int(inputs or 0), output_tokens=int(outputs or 0))
 
 
 @dataclass(frozen=True)

@@ -625,6 +625,8 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
                 run_async_in_sync(close_client(client), allow_running_loop=True)
             elif loop is not current and loop.is_running() and not loop.is_closed():
                 asyncio.run_coroutine_threadsafe(close_client(client), loop).result(timeout=5)
+            elif current is None and not loop.is_running() and not loop.is_closed():
+                loop.run_until_complete(close_client(client))  # an idle loop the caller kept
         except Exception:  # a client whose loop is gone or busy: nothing left to close here
             logger.debug("llmhub: could not close a client", exc_info=True)
 

@@ -519,3 +519,16 @@ def test_aiohttp_transport_on_an_unsuited_provider_says_so(make_hub: HubFactory,
     cfg["roles"]["llm.embedding"]["provider"] = "voy"
     with pytest.raises(UsageError, match="aiohttp works for OpenAI- and Anthropic-style providers, not 'voyage'"):
         make_hub(cfg).embedding("llm.embedding", "x")
+
+
+def test_close_closes_clients_of_an_idle_loop(make_hub: HubFactory) -> None:
+    hub = make_hub()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(hub.acompletion("llm.inference", HI))
+        [per_loop] = hub._clients._by_loop.values()  # type: ignore[attr-defined]
+        [inner] = [client.client for client in per_loop.values()]
+        hub.close()  # from sync code, while the loop that owns the client sits idle
+        assert inner.is_closed()
+    finally:
+        loop.close()
