@@ -88,54 +88,20 @@ class TestRoleEmbeddingsIntegration(EmbeddingsIntegrationTests):
         return {"role": "llm.embedding"}
 
 
-@pytest.mark.usefixtures("offline_test_media")
-class TestRoleChatModelAnthropicIntegration(ChatModelIntegrationTests):
-    """The same suite for a role whose provider speaks Anthropic's Messages API (via any-llm)."""
+class TestRoleChatModelAnthropicIntegration(TestRoleChatModelIntegration):
+    """The same suite for a role whose provider speaks Anthropic's Messages API (via any-llm).
 
-    @property
-    def chat_model_class(self) -> type[RoleChatModel]:
-        return RoleChatModel
+    Capabilities are the OpenAI-wire role's, except those overridden below.
+    """
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"role": "llm.anthropic"}
 
     @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
     def supports_json_mode(self) -> bool:
         # any-llm's Anthropic provider rejects response_format json_object (json_schema works).
         return False
-
-    @property
-    def returns_usage_metadata(self) -> bool:
-        return True
-
-    @property
-    def supports_anthropic_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
 
     @property
     def supports_audio_inputs(self) -> bool:
@@ -150,13 +116,4 @@ class TestRoleChatModelAnthropicIntegration(ChatModelIntegrationTests):
     @property
     def supports_pdf_tool_message(self) -> bool:
         # Same for OpenAI file parts in tool results.
-        return False
-
-    @property
-    def enable_vcr_tests(self) -> bool:
-        return True
-
-    @property
-    def supports_model_override(self) -> bool:
-        # The role picks the model in llmhub.yaml; switch roles with configurable_fields(role=...).
         return False
