@@ -9,6 +9,8 @@ any-llm is imported here, on the first call, never at ``import llmhub_runtime``.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import logging
 import os
 import threading
 import weakref
@@ -21,7 +23,9 @@ if TYPE_CHECKING:
 
     from .models import Target
 
-__all__ = ["NO_KEY", "ClientPool", "read_credential"]
+__all__ = ["NO_KEY", "ClientPool", "aiohttp_installed", "choose_transport", "read_credential"]
+
+logger = logging.getLogger("llmhub_runtime")
 
 NO_KEY = "llmhub-no-key"
 """Sent as the key to providers that need none, so no SDK falls back to its own env lookup."""
@@ -79,6 +83,33 @@ class ClientPool:
         return clients
 
 
+def choose_transport(target: Target) -> tuple[str, str]:
+    """The HTTP transport ``target``'s client will use, and why (what ``llmhub explain`` shows).
+
+    ``transport: auto`` (the default) picks aiohttp for OpenAI- and Anthropic-style providers when
+    httpx-aiohttp is installed, else httpx; other providers keep their SDK's own client. Decided
+    without importing any SDK. The transport is one of ``aiohttp``, ``httpx``, ``sdk`` (the
+    provider SDK's own) and ``client_args`` (an ``http_client`` given there).
+    """
+    if "http_client" in target.client_args:
+        return "client_args", f"providers.{target.provider}.client_args.http_client"
+    if target.transport != "auto":
+        return target.transport, f"providers.{target.provider}.transport"
+    from .providers import sdk_family
+
+    family = sdk_family(target.kind)
+    if family is None:
+        return "sdk", f"auto: {target.kind!r} is not an OpenAI- or Anthropic-style provider"
+    if not aiohttp_installed():
+        return "httpx", "auto: httpx-aiohttp is not installed (pip install 'llmhub-runtime[aiohttp]')"
+    return "aiohttp", "auto: httpx-aiohttp is installed"
+
+
+def aiohttp_installed() -> bool:
+    """Whether the openai/anthropic SDKs' aiohttp transport can be imported (checked without importing it)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("httpx_aiohttp", "aiohttp"))
+
+
 def _create(target: Target, api_key: str) -> AnyLLM:
     from any_llm import AnyLLM
 
@@ -86,8 +117,15 @@ def _create(target: Target, api_key: str) -> AnyLLM:
     options: dict[str, Any] = dict(target.client_args)
     if getattr(provider_class, "MAX_RETRIES_SUPPORT", "unsupported") != "unsupported":
         options.setdefault("max_retries", 0)  # llmhub's attempts are the only ones
-    if target.transport == "aiohttp" and "http_client" not in options:
-        options["http_client"] = _aiohttp_client(provider_class, target)
+    transport, _ = choose_transport(target)
+    if transport == "aiohttp":
+        try:
+            options["http_client"] = _aiohttp_client(provider_class, target)
+        except UsageError:
+            if target.transport == "aiohttp":
+                raise
+            logger.warning("llmhub: providers.%s: aiohttp transport unavailable; using httpx", target.provider,
+                           exc_info=True)  # fmt: skip
     return AnyLLM.create(
         target.kind,
         api_key=api_key,
@@ -114,10 +152,10 @@ def _aiohttp_client(provider_class: type[AnyLLM], target: Target) -> Any:
             f"providers.{target.provider}.transport: aiohttp works for OpenAI- and Anthropic-style providers, "
             f"not {target.kind!r}; remove 'transport: aiohttp'."
         )
-    import importlib
-
     try:
-        return importlib.import_module(sdk_name).DefaultAioHttpClient()
+        from .aiohttp_transport import aiohttp_client
+
+        return aiohttp_client(sdk_name)
     except (ImportError, AttributeError, RuntimeError) as exc:
         raise UsageError(
             f"providers.{target.provider}.transport is aiohttp, but it is not available ({exc}). "

@@ -101,11 +101,12 @@ class ProviderConfig(_Frozen):
     )
     api_base: str | None = Field(None, description="Base URL of the provider's API.")
     client_args: dict[str, Any] = Field(default_factory=dict, description="Passed to the provider's client.")
-    transport: Literal["httpx", "aiohttp"] = Field(
-        "httpx",
+    transport: Literal["auto", "httpx", "aiohttp"] = Field(
+        "auto",
         description=(
-            "HTTP transport of OpenAI- and Anthropic-style SDK clients. aiohttp (extra: llmhub-runtime[aiohttp]) "
-            "is faster and keeps idle connections; see benchmarks/RESULTS.md."
+            "HTTP transport of OpenAI- and Anthropic-style SDK clients. auto (default): aiohttp when "
+            "httpx-aiohttp is installed (extra: llmhub-runtime[aiohttp]), else httpx. aiohttp is faster and "
+            "keeps idle connections (see benchmarks/RESULTS.md); httpx opts out. Other providers use their SDK's own."
         ),
     )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
@@ -232,7 +233,7 @@ class Target(_Frozen):
     api_base: str | None = None
     env_key: str | None = None
     client_args: dict[str, Any] = Field(default_factory=dict)
-    transport: Literal["httpx", "aiohttp"] = "httpx"
+    transport: Literal["auto", "httpx", "aiohttp"] = "auto"
     timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None

@@ -34,6 +34,7 @@ __all__ = [
     "default_env_key",
     "known_provider_ids",
     "provider_capabilities",
+    "sdk_family",
     "supports_mode",
 ]
 
@@ -95,6 +96,22 @@ def provider_capabilities(kind: str) -> Mapping[str, bool | None]:
         target = _resolve_name(f"any_llm.providers.{key}", f"{key.capitalize()}Provider")
         flags = {flag: _class_flag(target, flag) for flag in CAPABILITY_FLAGS}
     return MappingProxyType(flags)
+
+
+@functools.cache
+def sdk_family(kind: str) -> str | None:
+    """``"openai"`` or ``"anthropic"`` when any-llm's ``kind`` class builds on that SDK's base provider, else ``None``.
+
+    Those are the providers whose client ``transport: aiohttp`` can switch (the SDK's ``DefaultAioHttpClient``).
+    """
+    key = kind.strip().lower()
+    rows = _registry()
+    if rows is not None and key in rows.rows:
+        bases = rows.bases(key)
+    else:
+        bases = [_resolve_name(f"any_llm.providers.{key}", f"{key.capitalize()}Provider")]
+    families = {_SDK_BASES.get(item) for base in bases for item in (_mro(base) or ())} - {None}
+    return families.pop() if len(families) == 1 else None
 
 
 def supports_mode(kind: str, mode: str) -> bool | None:
@@ -224,6 +241,13 @@ def _absolute(package: str, module: str | None, level: int) -> str:
 # | ("external", qualified name) | ("unknown",)
 _Target = tuple[str, ...]
 _UNKNOWN: _Target = ("unknown",)
+_SDK_BASES: Mapping[_Target, str] = MappingProxyType(
+    {
+        ("class", "any_llm.providers.openai.base", "BaseOpenAIProvider"): "openai",
+        ("class", "any_llm.providers.anthropic.base", "BaseAnthropicProvider"): "anthropic",
+    }
+)
+"""any-llm base classes whose subclasses hold an ``openai`` / ``anthropic`` SDK client (``transport`` applies)."""
 
 
 @functools.cache
@@ -414,6 +438,10 @@ class _Registry:
             return None
         values = {_class_flag(base, flag) for base in self._bases(self.base, config)}
         return values.pop() if len(values) == 1 else None
+
+    def bases(self, row: str) -> list[_Target]:
+        """The classes ``row``'s provider class may be built on."""
+        return self._bases(self.base, self.rows[row]) if self.base is not None else []
 
     def _bases(self, expr: ast.expr, config: Mapping[str, Any]) -> list[_Target]:
         if isinstance(expr, ast.IfExp):

@@ -55,13 +55,39 @@ def timer() -> FakeTimer:
     return FakeTimer()
 
 
+TRANSPORTS = ["httpx", "aiohttp"]
+"""The HTTP transports a ``both_transports`` test runs on (``transport: auto`` picks aiohttp when installed)."""
+
+both_transports = pytest.mark.both_transports
+"""On a test (or ``pytestmark`` of a module): run it once per transport if it uses ``make_hub`` or ``transport``."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("both_transports") and "transport" in metafunc.fixturenames:
+        metafunc.parametrize("transport", TRANSPORTS, indirect=True)
+
+
 @pytest.fixture
-def make_hub(server: StandInServer, timer: FakeTimer) -> Iterator[Callable[..., LLMHub]]:
+def transport(request: pytest.FixtureRequest) -> str | None:
+    """The ``transport`` ``make_hub`` sets on every provider entry; ``None`` (unparametrized): the config's own."""
+    return getattr(request, "param", None)
+
+
+def with_transport(config: dict[str, Any], transport: str | None) -> dict[str, Any]:
+    """``config`` with ``transport`` on every provider entry that does not set one."""
+    if transport is None:
+        return config
+    providers = {name: {"transport": transport, **entry} for name, entry in config.get("providers", {}).items()}
+    return {**config, "providers": providers}
+
+
+@pytest.fixture
+def make_hub(server: StandInServer, timer: FakeTimer, transport: str | None) -> Iterator[Callable[..., LLMHub]]:
     hubs: list[LLMHub] = []
 
     def make(config: dict[str, Any] | None = None, **kwargs: Any) -> LLMHub:
         kwargs.setdefault("timer", timer)
-        hub = LLMHub(config=config or server.chat_config(), **kwargs)
+        hub = LLMHub(config=with_transport(config or server.chat_config(), transport), **kwargs)
         hubs.append(hub)
         return hub
 

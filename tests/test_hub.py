@@ -28,7 +28,7 @@ from llmhub_runtime import (
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.replies import Fault
 
-from .conftest import Recorder  # type: ignore[import-not-found]
+from .conftest import Recorder, both_transports  # type: ignore[import-not-found]
 
 HubFactory = Callable[..., LLMHub]
 HI = [{"role": "user", "content": "hello there"}]
@@ -43,6 +43,7 @@ def config(server: StandInServer, **role: Any) -> dict[str, Any]:
 # --- happy paths -------------------------------------------------------------------------------
 
 
+@both_transports
 def test_completion_sync(make_hub: HubFactory, server: StandInServer) -> None:
     response = make_hub().completion("llm.inference", HI)
     assert isinstance(response, ChatCompletion)
@@ -51,6 +52,7 @@ def test_completion_sync(make_hub: HubFactory, server: StandInServer) -> None:
     assert server.last_request is not None and server.last_request.body["model"] == "standin-chat"
 
 
+@both_transports
 async def test_completion_async(make_hub: HubFactory) -> None:
     response = await make_hub().acompletion("llm.inference", HI)
     assert isinstance(response, ChatCompletion)
@@ -63,6 +65,7 @@ def test_string_prompt_is_one_user_message(make_hub: HubFactory, server: StandIn
     assert server.last_request.body["messages"] == [{"role": "user", "content": "just text"}]
 
 
+@both_transports
 def test_stream_sync_with_usage(make_hub: HubFactory, recorder: Recorder) -> None:
     chunks = list(make_hub(hooks=[recorder]).completion("llm.inference", HI, stream=True))
     assert all(isinstance(c, ChatCompletionChunk) for c in chunks)
@@ -75,6 +78,7 @@ def test_stream_sync_with_usage(make_hub: HubFactory, recorder: Recorder) -> Non
     assert end.abandoned is False and end.stream is True
 
 
+@both_transports
 async def test_stream_async_with_usage(make_hub: HubFactory, recorder: Recorder) -> None:
     stream = await make_hub(hooks=[recorder]).acompletion("llm.inference", HI, stream=True)
     chunks = [chunk async for chunk in stream]
@@ -83,6 +87,7 @@ async def test_stream_async_with_usage(make_hub: HubFactory, recorder: Recorder)
     assert recorder.events[-1].usage is not None and recorder.events[-1].usage.output_tokens == 5
 
 
+@both_transports
 def test_stream_abandoned_reports_it(make_hub: HubFactory, recorder: Recorder) -> None:
     stream = make_hub(hooks=[recorder]).completion("llm.inference", HI, stream=True)
     next(iter(stream))
@@ -91,6 +96,7 @@ def test_stream_abandoned_reports_it(make_hub: HubFactory, recorder: Recorder) -
     assert recorder.events[-1].abandoned is True
 
 
+@both_transports
 async def test_async_stream_abandoned_reports_it(make_hub: HubFactory, recorder: Recorder) -> None:
     stream = await make_hub(hooks=[recorder]).acompletion("llm.inference", HI, stream=True)
     await anext(aiter(stream))
@@ -98,6 +104,7 @@ async def test_async_stream_abandoned_reports_it(make_hub: HubFactory, recorder:
     assert recorder.events[-1].kind == "end" and recorder.events[-1].abandoned is True
 
 
+@both_transports
 def test_embedding_sync_and_async(make_hub: HubFactory) -> None:
     hub = make_hub()
     response = hub.embedding("llm.embedding", ["a", "b"])
@@ -107,6 +114,7 @@ def test_embedding_sync_and_async(make_hub: HubFactory) -> None:
     assert again.data[0].embedding == response.data[0].embedding
 
 
+@both_transports
 def test_anthropic_provider_through_any_llm(make_hub: HubFactory, server: StandInServer) -> None:
     cfg = server.chat_config()
     cfg["roles"]["llm.claude"] = {"provider": "standin-anthropic", "model": "claude-standin", "params": {"max_tokens": 50}}
@@ -295,6 +303,7 @@ def test_closed_hub(make_hub: HubFactory) -> None:
         (Fault(status=500), ProviderServerError, 500),
     ],
 )
+@both_transports
 def test_provider_errors_are_typed(
     make_hub: HubFactory, server: StandInServer, fault: Fault, error_type: type[Exception], status: int
 ) -> None:
@@ -309,6 +318,7 @@ def test_provider_errors_are_typed(
     assert type(error.__cause__).__module__.startswith("any_llm")
 
 
+@both_transports
 def test_rate_limit_carries_retry_after_and_headers(make_hub: HubFactory, server: StandInServer) -> None:
     server.enqueue("standin-chat", Fault(status=429, headers={"Retry-After": "7", "X-Trace": "abc"}))
     with pytest.raises(RateLimitError) as info:
@@ -318,6 +328,7 @@ def test_rate_limit_carries_retry_after_and_headers(make_hub: HubFactory, server
     assert info.value.attempts == 1
 
 
+@both_transports
 def test_async_errors_match_sync(make_hub: HubFactory, server: StandInServer) -> None:
     server.enqueue("standin-chat", Fault(status=401))
     with pytest.raises(AuthenticationError):
@@ -327,6 +338,7 @@ def test_async_errors_match_sync(make_hub: HubFactory, server: StandInServer) ->
 # --- hooks -----------------------------------------------------------------------------------------
 
 
+@both_transports
 def test_hooks_on_success_and_error(make_hub: HubFactory, server: StandInServer, recorder: Recorder) -> None:
     hub = make_hub(hooks=[recorder])
     hub.completion("llm.inference", HI)
@@ -390,6 +402,7 @@ def test_failing_hook_never_masks_result_or_error(
 # --- concurrency and clients ---------------------------------------------------------------------
 
 
+@both_transports
 async def test_hundred_concurrent_async_calls_share_one_client(make_hub: HubFactory) -> None:
     hub = make_hub()
     results = await asyncio.gather(*(hub.acompletion("llm.inference", f"n {i}") for i in range(120)))
@@ -397,6 +410,7 @@ async def test_hundred_concurrent_async_calls_share_one_client(make_hub: HubFact
     assert len(hub._clients.drain()) == 1
 
 
+@both_transports
 def test_threads_share_one_sync_client(make_hub: HubFactory) -> None:
     hub = make_hub()
     answers: list[str] = []
@@ -417,6 +431,7 @@ def test_threads_share_one_sync_client(make_hub: HubFactory) -> None:
     assert len(hub._clients.drain()) == 1
 
 
+@both_transports
 async def test_sync_api_inside_running_loop_works(make_hub: HubFactory) -> None:
     response = make_hub().completion("llm.inference", HI)  # as in a Jupyter cell
     assert response.choices[0].message.content == "Stand-in reply to: hello there"
@@ -470,6 +485,7 @@ def test_shared_default_path_keeps_the_hint(tmp_path: Any, monkeypatch: pytest.M
         LLMHub.shared()
 
 
+@both_transports
 async def test_aclose_closes_the_running_loops_client(make_hub: HubFactory) -> None:
     hub = make_hub()
     await hub.acompletion("llm.inference", HI)
@@ -482,6 +498,7 @@ async def test_aclose_closes_the_running_loops_client(make_hub: HubFactory) -> N
         await hub.acompletion("llm.inference", HI)
 
 
+@both_transports
 def test_close_closes_the_sync_client(make_hub: HubFactory) -> None:
     hub = make_hub()
     hub.completion("llm.inference", HI)
@@ -521,6 +538,7 @@ def test_aiohttp_transport_on_an_unsuited_provider_says_so(make_hub: HubFactory,
         make_hub(cfg).embedding("llm.embedding", "x")
 
 
+@both_transports
 def test_close_closes_clients_of_an_idle_loop(make_hub: HubFactory) -> None:
     hub = make_hub()
     loop = asyncio.new_event_loop()

@@ -24,7 +24,9 @@ from llmhub_runtime.testing import StandInServer, unused_port
 from llmhub_runtime.testing.replies import Fault
 from llmhub_runtime.testing.timer import FakeTimer
 
-from .conftest import Recorder  # type: ignore[import-not-found]
+from .conftest import Recorder, both_transports  # type: ignore[import-not-found]
+
+pytestmark = both_transports
 
 HubFactory = Callable[..., LLMHub]
 HI = [{"role": "user", "content": "hello there"}]
@@ -191,6 +193,17 @@ def test_connection_refused_falls_back(make_hub: HubFactory, server: StandInServ
     cfg["roles"]["llm.inference"]["fallbacks"] = []
     with pytest.raises(ProviderConnectionError):
         make_hub(cfg).completion("llm.inference", HI)
+
+
+def test_server_closing_without_an_answer_is_a_connection_error(
+    make_hub: HubFactory, server: StandInServer, timer: FakeTimer
+) -> None:
+    server.enqueue(PRIMARY, Fault(disconnect_after_chunks=0), Fault(disconnect_after_chunks=0))
+    with pytest.raises(ProviderConnectionError) as info:
+        make_hub(reliable(server, attempts=2)).completion("llm.inference", HI)
+    assert info.value.attempts == 2
+    assert timer.sleeps == [0.5]
+    assert [r.model for r in server.requests] == [PRIMARY, PRIMARY]
 
 
 def test_malformed_json_is_a_retryable_server_error(

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..clients import choose_transport
 from ..config_loader import load_config
 from ..errors import ConfigError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from ..hub import LLMHub
@@ -247,6 +248,8 @@ def _target_dict(config: RuntimeConfig, target: Target, index: int, call: Resolv
         "model": target.model,
         "via_role": target.via_role,
         "api_base": target.api_base,
+        "transport": choose_transport(target)[0],
+        "transport_source": choose_transport(target)[1],
         "params": dict(target.params),
         "param_sources": {k: _param_source(v, target) for k, v in target.param_sources.items()},
         "timeout": target.timeout,
@@ -292,6 +295,10 @@ def run_explain(args: argparse.Namespace) -> int:
         out(f"target {info['position']} of {total} ({kind}): {info['label']}")
         out(f"  provider    {info['provider']} (any-llm kind {info['kind']!r})")
         out(f"  api_base    {info['api_base'] or 'any-llm default for ' + info['kind']}")
+        transport = {"sdk": "the provider SDK's own", "client_args": "client_args.http_client"}.get(
+            info["transport"], info["transport"]
+        )
+        out(f"  transport   {transport}   ({info['transport_source']})")
         label = credential_label(call.targets[info["position"] - 1])
         out(f"  credential  {label}")
         params: dict[str, Any] = info["params"]
