@@ -8,8 +8,8 @@ any-llm is imported here, on the first call, never at ``import llmhub_runtime``.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
+import inspect
 import logging
 import os
 import threading
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from .errors import MissingCredentialError, UsageError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from any_llm import AnyLLM
 
     from .models import Target
@@ -170,5 +172,5 @@ async def close_client(client: AnyLLM) -> None:
     if close is None:
         return
     result = close()
-    if asyncio.iscoroutine(result):
+    if inspect.isawaitable(result):
         await result

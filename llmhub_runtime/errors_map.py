@@ -11,10 +11,12 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import errors as e
-from .models import Target
+
+if TYPE_CHECKING:
+    from .models import Target
 
 __all__ = ["map_exception", "parse_retry_after"]
 

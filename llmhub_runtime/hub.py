@@ -9,7 +9,6 @@ method to invoke.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import threading
@@ -21,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams
 from .clients import ClientPool, close_client, read_credential
-from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
@@ -32,12 +30,12 @@ from .inputs import (
     check_responses_input,
     check_text,
 )
-from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
-from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is built, asyncio on the first async call
+    import asyncio
+
     from any_llm.types.audio import Transcription
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
     from any_llm.types.image import ImagesResponse
@@ -45,6 +43,8 @@ if TYPE_CHECKING:
     from any_llm.types.rerank import RerankResponse
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
+
+    from .models import ResolvedCall, RuntimeConfig, Target
 
 __all__ = ["LLMHub"]
 
@@ -85,6 +85,10 @@ class LLMHub:
         env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
+        from .config_loader import config_from_dict, load_config
+        from .models import RuntimeConfig
+        from .resolver import Resolver
+
         if config is not None and config_path is not None:
             raise e.UsageError("Pass either config_path= or config=, not both.")
         if config is None:
@@ -105,6 +109,8 @@ class LLMHub:
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
         """One hub per config file, process-wide (so framework adapters share HTTP clients)."""
+        from .config_loader import default_config_path
+
         key = str(Path(config_path if config_path is not None else default_config_path()).resolve())
         hub = cls._shared.get(key)
         if hub is None or hub._closed:
@@ -249,6 +255,8 @@ class LLMHub:
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
+        import asyncio
+
         plan, msgs = self._chat_plan(role, messages, stream)
         loop = asyncio.get_running_loop()
 
@@ -465,6 +473,8 @@ class LLMHub:
 
     async def aclose(self) -> None:
         """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
+        import asyncio
+
         self._closed = True
         loop = asyncio.get_running_loop()
         clients = self._clients.drain()
@@ -542,6 +552,8 @@ class LLMHub:
     ) -> Any:
         """The async twin of ``_call``."""
         plan = self._prepare(role, method, False)
+        import asyncio
+
         _check_required(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
@@ -613,6 +625,8 @@ class LLMHub:
 
 def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) -> None:
     """Close clients, each on its own loop: the sync ones on any-llm's runner loop."""
+    import asyncio
+
     from any_llm.utils.aio import run_async_in_sync
 
     try:
@@ -637,6 +651,8 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
+    from .models import MODE_METHODS
+
     return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
                                use=MODE_METHODS.get(mode))  # fmt: skip
 

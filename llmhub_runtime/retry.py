@@ -21,18 +21,19 @@ bad request (400/422), stream interrupted      raise now: the request itself is 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from . import errors as e
 from .errors_map import map_exception
 from .hooks import CallEvent, Usage
-from .models import ResolvedCall, RetryPolicy, Target
+
+if TYPE_CHECKING:
+    from .models import ResolvedCall, RetryPolicy, Target
 
 __all__ = ["Attempt", "CallPlan", "Emit", "Step", "SystemTimer", "Timer", "Wait", "decide"]
 
@@ -48,6 +49,8 @@ class Timer:
         time.sleep(seconds)
 
     async def asleep(self, seconds: float) -> None:
+        import asyncio  # imported on first use: ``from llmhub_runtime import LLMHub`` stays light
+
         await asyncio.sleep(seconds)
 
     def jitter(self) -> float:
