@@ -123,7 +123,7 @@ def _build(base: str) -> tuple[dict[str, Callable[[], Any]], list[Callable[[], A
     import openai
     from any_llm import AnyLLM
 
-    hub, aio_hub = make_hub(base), make_hub(base, aiohttp=True)
+    hub, alt_hub = make_hub(base), make_hub(base, transport="httpx")
     raw = openai.AsyncOpenAI(api_key=KEY, base_url=base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=base)
     calls: dict[str, Callable[[], Any]] = {
@@ -131,8 +131,8 @@ def _build(base: str) -> tuple[dict[str, Callable[[], Any]], list[Callable[[], A
         "AnyLLM instance": lambda: instance.acompletion(model=MODEL, messages=MESSAGES),
         "hub.acompletion": lambda: hub.acompletion("llm.inference", MESSAGES),
     }
-    if aio_hub is not None:
-        calls["hub, aiohttp transport"] = lambda: aio_hub.acompletion("llm.inference", MESSAGES)
+    if alt_hub is not None:
+        calls["hub, transport: httpx"] = lambda: alt_hub.acompletion("llm.inference", MESSAGES)
     natives: list[Any] = []
     lc, _ = optional("langchain_llmhub")
     lco, _ = optional("langchain_openai")
@@ -159,8 +159,8 @@ def _build(base: str) -> tuple[dict[str, Callable[[], Any]], list[Callable[[], A
         anyllm_close(instance),
         lambda: aclose_native_clients(natives),
     ]
-    if aio_hub is not None:
-        closers.append(aio_hub.aclose)
+    if alt_hub is not None:
+        closers.append(alt_hub.aclose)
     return calls, closers
 
 
@@ -214,7 +214,7 @@ def attribution(ctx: Ctx) -> Section:
     sec.lines.append("| **total** | " + " | ".join(f"**{sum(d.values()):,.0f}**" for d in per_call.values()) + " |")
 
     layers: list[str] = []
-    for name in ("AnyLLM instance", "hub.acompletion", "hub, aiohttp transport"):
+    for name in ("AnyLLM instance", "hub.acompletion", "hub, transport: httpx"):
         if name not in profiles:
             continue
         stats = profiles[name]

@@ -31,6 +31,7 @@ __all__ = [
     "aiohttp_client",
     "anyllm_close",
     "close_thread_loop",
+    "default_transport",
     "has_transport_setting",
     "hub_config",
     "iter_on_thread_loop",
@@ -138,54 +139,61 @@ def hub_config(
     return {"providers": {"bench": provider}, "roles": roles}
 
 
-AIOHTTP = "llmhub hub, aiohttp transport"
-"""The hub with ``transport: aiohttp`` on its provider (or, on a core without that setting,
-``client_args: {http_client: openai.DefaultAioHttpClient()}``); needs httpx-aiohttp."""
+AIOHTTP = "llmhub hub, transport: httpx (opt-out)"
+"""The hub with ``transport: httpx`` on its provider: the transport every hub used before
+``transport: auto`` made aiohttp the default (the name is kept for the report's code paths:
+it is the *other* transport's row)."""
 
 
-AIOHTTP_100 = "llmhub hub, aiohttp transport, pool of 100"
+AIOHTTP_100 = "llmhub hub, aiohttp pool of 100"
 
 
 def aiohttp_client(max_connections: int | None = None) -> Any | None:
-    """``openai.DefaultAioHttpClient()`` (the openai SDK's aiohttp transport), or None without httpx-aiohttp.
+    """llmhub's aiohttp client for openai (the SDK's ``DefaultAioHttpClient`` with httpx's error classes).
 
-    ``max_connections`` replaces the SDK's default pool limit (1000), keep-alive included.
+    ``max_connections`` replaces the SDK's default pool limit (1000), keep-alive included. None
+    without httpx-aiohttp.
     """
     if optional("httpx_aiohttp")[0] is None:
         return None
     import httpx
-    import openai
 
+    from llmhub_runtime.aiohttp_transport import aiohttp_client as llmhub_aiohttp_client
+
+    client = llmhub_aiohttp_client("openai")
     if max_connections is None:
-        return openai.DefaultAioHttpClient()
+        return client
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return openai.DefaultAioHttpClient(limits=limits)
+    return type(client)(limits=limits)
 
 
-def make_hub(base: str, *, aiohttp: bool = False, max_connections: int | None = None, **kwargs: Any) -> Any:
-    """A hub on the bench server; with ``aiohttp`` its provider client uses the aiohttp transport.
+def default_transport() -> str:
+    """What ``transport: auto`` picks for the bench provider here (``aiohttp`` or ``httpx``)."""
+    from llmhub_runtime.clients import aiohttp_installed
 
-    Uses the provider setting ``transport: aiohttp`` where llmhub has it; a pool limit (or an
-    older llmhub) goes through ``client_args: {http_client: ...}``, whose client is made now, so
-    build such a hub for async use inside the loop that will use it. Returns None when
-    ``aiohttp`` is asked for but httpx-aiohttp is missing.
+    return "aiohttp" if aiohttp_installed() else "httpx"
+
+
+def make_hub(base: str, *, transport: str | None = None, max_connections: int | None = None, **kwargs: Any) -> Any:
+    """A hub on the bench server: the default transport, or ``transport`` pinned on its provider.
+
+    A pool limit goes through ``client_args: {http_client: ...}`` (aiohttp), whose client is made
+    now, so build such a hub for async use inside the loop that will use it. Returns None when a
+    pool limit is asked for but httpx-aiohttp is missing.
     """
     from llmhub_runtime import LLMHub
 
     client_args = None
-    transport = None
-    if aiohttp:
-        if optional("httpx_aiohttp")[0] is None:
+    if max_connections is not None:
+        client = aiohttp_client(max_connections)
+        if client is None:
             return None
-        if max_connections is None and has_transport_setting():
-            transport = "aiohttp"
-        else:
-            client_args = {"http_client": aiohttp_client(max_connections)}
+        client_args = {"http_client": client}
     return LLMHub(config=hub_config(base, client_args=client_args, transport=transport), **kwargs)
 
 
 def has_transport_setting() -> bool:
-    """Whether this llmhub has the provider setting ``transport: aiohttp``."""
+    """Whether this llmhub has the provider setting ``transport``."""
     from llmhub_runtime import ProviderConfig
 
     return "transport" in ProviderConfig.model_fields

@@ -50,7 +50,7 @@ def streaming(ctx: Ctx) -> Section:
 
     sec = Section("stream", f"3. Streaming: {STREAM_CHUNKS}-chunk answer, time to first chunk and total")
     n = ctx.n(150, 8)
-    hub, aio_hub = make_hub(ctx.base), make_hub(ctx.base, aiohttp=True)
+    hub, alt_hub = make_hub(ctx.base), make_hub(ctx.base, transport="httpx")
     raw = openai.OpenAI(api_key=KEY, base_url=ctx.base, max_retries=0)
     instance = AnyLLM.create("openai", api_key=KEY, api_base=ctx.base)
     makers: dict[str, Callable[[], Any]] = {
@@ -65,8 +65,8 @@ def streaming(ctx: Ctx) -> Section:
         THREAD_STREAM: lambda: iter_on_thread_loop(hub.acompletion("llm.inference", MESSAGES, stream=True)),
     }
     missing: dict[str, str] = {}
-    if aio_hub is not None:
-        makers[f"{AIOHTTP} (stream)"] = lambda: aio_hub.completion("llm.inference", MESSAGES, stream=True)
+    if alt_hub is not None:
+        makers[f"{AIOHTTP} (stream)"] = lambda: alt_hub.completion("llm.inference", MESSAGES, stream=True)
     else:
         missing[f"{AIOHTTP} (stream)"] = NO_AIOHTTP
     firsts: dict[str, list[int]] = {}
@@ -102,8 +102,8 @@ def streaming(ctx: Ctx) -> Section:
         interleave(cands, n, batch=ctx.n(10, 4), warmup=ctx.n(5, 1), budget=ctx.n(25.0, 1.5), rng=ctx.rng)
     finally:
         on_thread_loop(hub.aclose())  # closes the per-thread loop's client there, the others on their loops
-        if aio_hub is not None:
-            aio_hub.close()
+        if alt_hub is not None:
+            alt_hub.close()
         raw.close()
         run_async_in_sync(anyllm_close(instance)())
         close_thread_loop()

@@ -112,37 +112,36 @@ def _get(sections: Sequence[Section], key: str, name: str, field: str = "median_
 
 def findings(sections: Sequence[Section]) -> list[str]:
     """Bullet lines explaining the misses, with this run's numbers (only where they were measured)."""
-    from benchmarks.candidates import AIOHTTP, AIOHTTP_100, PROPOSAL, has_transport_setting
+    from benchmarks.candidates import AIOHTTP, AIOHTTP_100, PROPOSAL, default_transport
     from benchmarks.common import ANY_SYNC, HUB_ASYNC, HUB_SYNC, RAW_ASYNC, RAW_SYNC, ratio, us, x
 
     out: list[str] = []
     raw, hub, anyllm = (_get(sections, "sync", k) for k in (RAW_SYNC, HUB_SYNC, ANY_SYNC))
     bridge = _get(sections, "sync", "ref: AsyncOpenAI via any-llm sync runner")
     thread = _get(sections, "sync", PROPOSAL)
-    aio = _get(sections, "sync", AIOHTTP)
+    aio = _get(sections, "sync", AIOHTTP)  # the hub with `transport: httpx` (the opt-out)
+    transport = default_transport()
     if not math.isnan(hub):
-        out.append(
-            f"**Sync calls** cost {x(ratio(hub, raw))} the raw sync client, {x(ratio(hub, anyllm))} a reused AnyLLM. "
-            f"llmhub's own layer is {us(hub - anyllm)} µs of {us(hub)} µs. any-llm has no sync HTTP path: its sync "
-            f"API runs the async openai client on a runner thread, and the async httpx/anyio stack alone costs "
-            f"{us(bridge - raw)} µs more than the sync client ({x(ratio(bridge, raw))}). Running the hub's async API "
-            f"on the caller's own loop (no thread hop) changes nothing ({us(thread)} µs), so the hop is not the cost."
+        line = (
+            f"**Sync calls** (hub on its default transport, {transport}) cost {x(ratio(hub, raw))} the raw sync "
+            f"client and {x(ratio(hub, anyllm))} a reused AnyLLM (on httpx, any-llm's default). any-llm has no sync "
+            f"HTTP path: its sync API runs the async openai client on a runner thread; on httpx that async "
+            f"httpx/anyio stack alone costs {us(bridge - raw)} µs more than the sync client ({x(ratio(bridge, raw))}), "
+            f"and running the hub's async API on the caller's own loop (no thread hop) is no faster ({us(thread)} µs)."
         )
-    if not math.isnan(aio):
-        setting = "the opt-in `transport: aiohttp`" if has_transport_setting() else "an aiohttp `http_client`"
-        out.append(
-            f"**aiohttp transport**: with {setting} (openai's `DefaultAioHttpClient`, extra httpx-aiohttp) the "
-            f"same hub costs {us(aio)} µs = {x(ratio(aio, raw))} raw sync (httpx: {x(ratio(hub, raw))}), "
-            f"{x(ratio(aio, anyllm))} the httpx AnyLLM instance. **Proposed core change 1**: make it the default "
-            "for OpenAI- and Anthropic-style providers whenever httpx-aiohttp is importable (and add the extra to "
-            "the default install), keeping `transport: httpx` as the opt-out."
-        )
+        if not math.isnan(aio):
+            line += (
+                f" The same hub with `transport: httpx` (the opt-out; every hub's transport before `auto`): "
+                f"{us(aio)} µs = {x(ratio(aio, raw))} raw."
+            )
+        out.append(line)
     a_hub, a_raw = _get(sections, "async", HUB_ASYNC, "median_ms"), _get(sections, "async", RAW_ASYNC, "median_ms")
     a_lite = _get(sections, "async", "litellm.acompletion", "median_ms")
     a_aio = _get(sections, "async", AIOHTTP, "median_ms")
     if not math.isnan(a_hub) and not math.isnan(a_lite):
         line = (
-            f"**Async burst of 1000**: hub {us(a_hub)} ms = {x(ratio(a_hub, a_raw))} raw httpx AsyncOpenAI; "
+            f"**Async burst of 1000**: hub ({transport}) {us(a_hub)} ms = {x(ratio(a_hub, a_raw))} raw httpx "
+            f"AsyncOpenAI; "
             f"litellm.acompletion {us(a_lite)} ms ({x(ratio(a_lite, a_raw))} raw)."
         )
         if a_lite < a_hub:
@@ -151,9 +150,9 @@ def findings(sections: Sequence[Section]) -> list[str]:
                 "idle ones and reconnects the rest on every burst."
             )
         if not math.isnan(a_aio):
-            line += f" The hub with the aiohttp transport: {us(a_aio)} ms ({x(ratio(a_aio, a_lite))} litellm)"
+            line += f" The hub with `transport: httpx`: {us(a_aio)} ms ({x(ratio(a_aio, a_lite))} litellm)"
             a_100 = _get(sections, "async", AIOHTTP_100, "median_ms")
-            line += f", {us(a_100)} ms with its pool capped at 100 connections." if not math.isnan(a_100) else "."
+            line += f"; with an aiohttp pool capped at 100: {us(a_100)} ms." if not math.isnan(a_100) else "."
         out.append(line)
     for ours, theirs, hub_name, raw_name in (
         ("RoleChatModel.invoke", "ChatOpenAI.invoke", HUB_SYNC, RAW_SYNC),
@@ -163,7 +162,7 @@ def findings(sections: Sequence[Section]) -> list[str]:
     ):
         a, b = _get(sections, "framework", ours), _get(sections, "framework", theirs)
         h, r = _get(sections, "framework", hub_name), _get(sections, "framework", raw_name)
-        a_aio = _get(sections, "framework", f"{ours} (hub on aiohttp)")
+        a_aio = _get(sections, "framework", f"{ours} (hub on httpx)")
         if math.isnan(a) or math.isnan(b) or ratio(a, b) <= 1.05:
             continue
         line = (
@@ -172,7 +171,7 @@ def findings(sections: Sequence[Section]) -> list[str]:
             f"({us(h - r)} µs)."
         )
         if not math.isnan(a_aio):
-            line += f" On a hub with the aiohttp transport: {x(ratio(a_aio, b))} {theirs}."
+            line += f" On a hub with `transport: httpx`: {x(ratio(a_aio, b))} {theirs}."
         out.append(line)
     for sec in sections:
         if sec.key == "cold" and "import_breakdown" in sec.data:

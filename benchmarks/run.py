@@ -33,6 +33,7 @@ from benchmarks.adapters import framework  # noqa: E402
 from benchmarks.attribution import attribution  # noqa: E402
 from benchmarks.chat import async_throughput, reliability, sync_latency  # noqa: E402
 from benchmarks.harness import Ctx, Section, ServerProcess  # noqa: E402
+from benchmarks.load import under_load  # noqa: E402
 from benchmarks.payloads import embeddings, streaming  # noqa: E402
 from benchmarks.probes import cold_start, config_load  # noqa: E402
 
@@ -46,6 +47,7 @@ SECTIONS: dict[str, Callable[[Ctx], Section]] = {
     "reliability": reliability,
     "config": config_load,
     "profile": attribution,
+    "load": under_load,
 }
 
 
