@@ -135,11 +135,12 @@ def streaming(ctx: Ctx) -> Section:
     any_first = sec.data.get(ANY_STREAM, {}).get("first_us", math.nan)
     sec.notes.append(
         f"The server sends {STREAM_CHUNKS} content chunks + a finish chunk + a usage chunk in one write, so 'total' "
-        "is the client's cost of parsing and handing over every chunk. Sync first-chunk latency through any-llm "
-        f"(hub {us(hub_first)} µs, AnyLLM instance {us(any_first)} µs) is any-llm's sync stream bridge: its runner "
-        "thread reads ahead through the already-buffered chunks and holds the GIL for up to a switch interval "
-        "(5 ms) before the caller's thread takes the first one. With a real provider the chunks arrive apart "
-        "and that thread idles between them, so this gap is mostly an artefact of an instant server."
+        "is the client's cost of parsing and handing over every chunk. A sync stream through any-llm's own bridge "
+        f"(AnyLLM instance: {us(any_first)} µs to the first chunk) gets its first chunk late: any-llm's runner thread "
+        "reads ahead through the already-buffered chunks and holds the GIL for up to a switch interval (5 ms) "
+        "before the caller's thread takes the first one. The hub's sync stream uses llmhub's own bridge "
+        f"(`llmhub_runtime/sync_stream.py`, first chunk {us(hub_first)} µs): one task on the same runner loop "
+        "hands the first chunk over and idles until the caller asks for more, then reads the rest as it arrives."
     )
     return sec
 

@@ -203,8 +203,9 @@ class LLMHub:
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
-            return (next(result), result) if stream else result
+            if stream:
+                return _open_sync_stream(client, step.target.model, msgs, args)
+            return client.completion(step.target.model, msgs, allow_running_loop=True, **args)
 
         result = self._drive(plan, attempt)
         if stream:
@@ -643,6 +644,25 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
                 loop.run_until_complete(close_client(client))  # an idle loop the caller kept
         except Exception:  # a client whose loop is gone or busy: nothing left to close here
             logger.debug("llmhub: could not close a client", exc_info=True)
+
+
+def _open_sync_stream(client: Any, model: str, messages: list[Any], args: dict[str, Any]) -> tuple[Any, Any]:
+    """The first chunk and the rest of a sync stream, through llmhub's bridge (``sync_stream``).
+
+    On any-llm's runner thread itself (a sync call from code running there) only any-llm's own
+    bridge can work, so it is used there.
+    """
+    from .sync_stream import SyncStream, on_runner_thread
+
+    if on_runner_thread():
+        result = client.completion(model, messages, allow_running_loop=True, **args)
+        return next(result), result
+    live = SyncStream(lambda: client.acompletion(model, messages, **args))
+    try:
+        return live.first(), live
+    except BaseException:
+        live.close()
+        raise
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
