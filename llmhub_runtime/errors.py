@@ -179,13 +179,20 @@ class ModeMismatchError(UsageError):
         self.expected = expected
         self.use = use
         accepted = tuple(accepted) or (expected,)
-        others = f" (or a {' or '.join(repr(m) for m in accepted[1:])} role)" if len(accepted) > 1 else ""
+        self.accepted = accepted
+        rest = " or ".join(repr(m) for m in accepted[1:])
+        others = f" (or {_a(accepted[1])} {rest} role)" if len(accepted) > 1 else ""
         fix = f"Call {use}() or a{use}() for {mode!r} roles" if use else f"Mode {mode!r} has no hub method"
         needs = " or ".join(repr(m) for m in accepted)
         super().__init__(
-            f"Role {role!r} has mode {mode!r}, but {method}() needs a {expected!r} role{others}. "
-            f"{fix}, or point {method}() at a {needs} role."
+            f"Role {role!r} has mode {mode!r}, but {method}() needs {_a(expected)} {expected!r} role{others}. "
+            f"{fix}, or point {method}() at {_a(accepted[0])} {needs} role."
         )
+
+
+def _a(word: str) -> str:
+    """The indefinite article for ``word``: "an 'embedding'", "a 'chat'"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 class MissingCredentialError(UsageError):

@@ -59,7 +59,7 @@ def test_init_local(run: Callable[..., Result], tmp_path: Path, monkeypatch: pyt
     assert result.code == 0
     text = (tmp_path / "llmhub.yaml").read_text(encoding="utf-8")
     assert text.startswith(SCHEMA_LINE + "\n")
-    assert "api_base: ${LLMHUB_LOCAL_BASE:-http://127.0.0.1:8080/v1}" in text
+    assert "api_base: ${LLMHUB_LOCAL_BASE:-http://127.0.0.1:8484/v1}" in text  # where serve-local serves
     config = load_config(tmp_path / "llmhub.yaml")
     assert config.providers["local"].api_base == "http://127.0.0.1:9999/v1"
     assert config.providers["local"].env_key is None
