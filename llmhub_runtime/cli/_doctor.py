@@ -24,7 +24,7 @@ from ..local import INSTALL_XLLAMACPP
 from ..models import Target
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_state, out
-from ._config import _problem_line, _problems_of
+from ._config import findings_of
 
 __all__ = ["register"]
 
@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        for problem in _problems_of(exc, path):
-            out(_problem_line(problem))
+        for finding in findings_of(exc, path):
+            out(finding.line())
         out(f"llmhub doctor: fix the config first ('llmhub check {path}' lists the problems)")
         return 1
     resolver = Resolver(config)
