@@ -14,8 +14,9 @@ from ..hub import LLMHub
 from ..models import ResolvedCall, RetryPolicy, RuntimeConfig, Target
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_label, credential_state, out, table
+from ._sdks import missing_sdk
 
-__all__ = ["Finding", "findings_of", "register"]
+__all__ = ["Finding", "findings_of", "register", "sdk_warnings"]
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -145,16 +146,49 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     resolver = Resolver(config)
     notes = _credential_notes(resolver)
+    warnings = sdk_warnings(resolver)
     if args.json:
-        report = {"ok": True, "path": str(path), "problems": [], "roles": list(resolver.roles), "notes": notes}
+        report = {
+            "ok": True,
+            "path": str(path),
+            "problems": [],
+            "roles": list(resolver.roles),
+            "notes": notes,
+            "warnings": warnings,
+        }
         out(json.dumps(report, indent=2))
         return 0
     roles = ", ".join(resolver.roles) or "none"
     count = len(resolver.roles)
     out(f"{path}: ok ({count} role{'s' if count != 1 else ''}: {roles})")
+    for warning in warnings:
+        out(f"warning: {warning}")
     for note in notes:
         out(f"note: {note}")
     return 0
+
+
+def sdk_warnings(resolver: Resolver) -> list[str]:
+    """One line per provider whose SDK is not installed: calls to it would fail at once.
+
+    A warning, not a problem: the config is right, this environment lacks a package.
+    """
+    users: dict[tuple[str, str], list[str]] = {}
+    for role in resolver.roles:
+        for target in resolver.resolve(role).targets:
+            names = users.setdefault((target.provider, target.kind), [])
+            if role not in names:
+                names.append(role)
+    lines = []
+    for (provider, kind), roles in users.items():
+        missing = missing_sdk(kind)
+        if missing is not None:
+            label = f"provider {provider!r}" + (f" (any-llm {kind!r})" if kind != provider else "")
+            lines.append(
+                f"{label} {missing.describe()} (used by {', '.join(roles)}); calls will fail until you run: "
+                f"{missing.install}"
+            )
+    return lines
 
 
 def _credential_notes(resolver: Resolver) -> list[str]:

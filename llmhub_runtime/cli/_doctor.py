@@ -25,6 +25,7 @@ from ..models import Target
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_state, out
 from ._config import findings_of
+from ._sdks import missing_sdk
 
 __all__ = ["register"]
 
@@ -159,7 +160,10 @@ def _diagnose(target: Target, roles: list[str], *, ping: bool) -> ProviderReport
 
 
 def _package_check(kind: str) -> tuple[Any, Check]:
-    install = f"pip install 'any-llm-sdk[{kind}]'"
+    needed = missing_sdk(kind)
+    install = needed.install if needed is not None else f"pip install 'any-llm-sdk[{kind}]'"
+    if needed is not None:  # known without importing any-llm: say what is missing and which extra adds it
+        return None, Check("package", "fail", f"any-llm provider {kind!r} {needed.describe()}", install)
     try:
         from any_llm import AnyLLM
 

@@ -13,7 +13,9 @@ import yaml
 
 from ..config_loader import config_from_dict
 from ..local import BASE_ENV_VAR, DEFAULT_BASE, DEFAULT_MODEL_ALIAS
+from ..resolver import Resolver
 from ._common import CLIError, Formatter, config_path, out
+from ._config import sdk_warnings
 from ._schema import SHIPPED_SCHEMA
 
 __all__ = ["KNOWN_PROVIDERS", "StarterProvider", "register", "starter_config"]
@@ -172,12 +174,14 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} already exists; pass --force to overwrite it")
     config, notes = starter_config(path, local=args.local, environ=dict(os.environ))
     text = render(config)
-    config_from_dict(yaml.safe_load(text), path=str(path))  # what we write must validate
+    written = config_from_dict(yaml.safe_load(text), path=str(path))  # what we write must validate
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     roles = config["roles"]
     summary = ", ".join(f"{name} ({role['provider']}/{role['model']})" for name, role in roles.items())
     out(f"Wrote {path}: {summary}")
+    for warning in sdk_warnings(Resolver(written)):
+        out(f"warning: {warning}")
     for note in notes:
         out(f"note: {note}")
     flag = "" if str(path) == "llmhub.yaml" else f" --config {path}"

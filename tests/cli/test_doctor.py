@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from llmhub_runtime.testing.env import unused_port
 from llmhub_runtime.testing.server import StandInServer
@@ -72,3 +75,18 @@ def test_doctor_on_an_invalid_config(run: Callable[..., Result], tmp_path: Path)
     assert (
         result.out.splitlines()[-1] == f"llmhub doctor: fix the config first ('llmhub check {bad}' lists the problems)"
     )
+
+
+def test_doctor_names_the_extra_for_a_missing_sdk(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # as if the anthropic SDK were not installed
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    path = tmp_path / "claude.yaml"
+    path.write_text("roles:\n  r:\n    provider: anthropic\n    model: claude-3-5-haiku-latest\n", encoding="utf-8")
+    result = run("doctor", str(path), "--ping")
+    assert result.code == 1
+    lines = [line.strip() for line in result.out.splitlines()]
+    assert "[fail] package     any-llm provider 'anthropic' needs anthropic, not installed here" in lines
+    assert "-> pip install 'any-llm-sdk[anthropic]'" in lines
+    assert "[skip] endpoint    not checked: the provider package is missing" in lines

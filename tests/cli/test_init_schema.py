@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,3 +107,16 @@ def test_the_shipped_schema_file_is_up_to_date() -> None:
         "llmhub_runtime/schema/llmhub.schema.json is stale; regenerate it with: "
         "python -m llmhub_runtime.cli schema > llmhub_runtime/schema/llmhub.schema.json"
     )
+
+
+def test_init_warns_when_a_chosen_provider_has_no_sdk_installed(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # as if the anthropic SDK were not installed
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    result = run("init")
+    assert result.code == 0
+    assert (
+        "warning: provider 'anthropic' needs anthropic, not installed here (used by llm.inference); "
+        "calls will fail until you run: pip install 'any-llm-sdk[anthropic]'"
+    ) in result.out.splitlines()
