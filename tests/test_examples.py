@@ -97,8 +97,8 @@ def test_quickstart_on_the_local_model() -> None:
 
 @pytest.mark.local_model
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("marker", ["1. chat role", "3. LangChain"])
-def test_ctrl_c_in_the_quickstart_stops_cleanly(marker: str) -> None:
+def test_ctrl_c_in_the_quickstart_stops_cleanly() -> None:
+    marker = "3. LangChain"  # mid-run: the hub has been used and closed, the server is serving
     with subprocess.Popen(
         [sys.executable, "-u", str(EXAMPLES / "quickstart.py")],
         stdout=subprocess.PIPE,
