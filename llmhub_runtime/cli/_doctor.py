@@ -20,7 +20,7 @@ from ..errors import (
     ProviderTimeoutError,
 )
 from ..errors_map import map_exception
-from ..local import INSTALL_XLLAMACPP
+from ..local import BASE_ENV_VAR, DEFAULT_BASE, INSTALL_XLLAMACPP
 from ..models import Target
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_state, out
@@ -239,8 +239,8 @@ def _reach_advice(target: Target) -> str:
     host = urlsplit(target.api_base or "").hostname or ""
     if target.kind == "llamacpp" and host in ("127.0.0.1", "localhost", "::1"):
         return (
-            "start the local model with 'llmhub serve-local' and export the LLMHUB_LOCAL_BASE it prints "
-            f"(needs {INSTALL_XLLAMACPP})"
+            f"start the local model with 'llmhub serve-local' (it serves at {DEFAULT_BASE}; when that port "
+            f"is taken it prints an 'export {BASE_ENV_VAR}=...' line to run here; needs {INSTALL_XLLAMACPP})"
         )
     where = f"providers.{target.provider}.api_base" if target.api_base else "your network / proxy settings"
     return f"check {where}"

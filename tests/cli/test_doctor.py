@@ -90,3 +90,17 @@ def test_doctor_names_the_extra_for_a_missing_sdk(
     assert "[fail] package     any-llm provider 'anthropic' needs anthropic, not installed here" in lines
     assert "-> pip install 'any-llm-sdk[anthropic]'" in lines
     assert "[skip] endpoint    not checked: the provider package is missing" in lines
+
+
+def test_doctor_on_an_unreachable_local_model_says_how_to_start_it(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("init", "--local").code == 0
+    monkeypatch.setenv("LLMHUB_LOCAL_BASE", f"http://127.0.0.1:{unused_port()}/v1")
+    result = run("doctor", "--ping")
+    assert result.code == 1
+    assert (
+        "-> start the local model with 'llmhub serve-local' (it serves at http://127.0.0.1:8484/v1; when that "
+        "port is taken it prints an 'export LLMHUB_LOCAL_BASE=...' line to run here; needs pip install "
+        "'xllamacpp>=0.2')"
+    ) in [line.strip() for line in result.out.splitlines()]
