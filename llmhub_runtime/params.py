@@ -54,6 +54,7 @@ _NOT_PARAMS = frozenset({"self", "model", "stream", "timeout", "session_label"})
 """Set by the hub (``stream=``, the role's ``timeout:``) or dead in any-llm."""
 
 
+@functools.cache
 def accepted_params(mode: str) -> frozenset[str] | None:
     """Param names a role of ``mode`` may set; ``None`` when any name goes (or it cannot be told)."""
     method = MODE_METHOD_NAMES.get(mode)

@@ -57,7 +57,7 @@ MAX_CHAIN = 64
 """Most targets in one role's chain (its own, inline fallbacks and fallback roles' chains)."""
 
 _SUGGEST_LENGTH = 100
-_SUGGEST_CANDIDATES = 500
+_SUGGEST_CANDIDATES = 200
 
 Loc = tuple[str | int, ...]
 
@@ -83,7 +83,7 @@ def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]
     """Candidates that look like ``word``, best first (difflib, like pydantic-ai).
 
     A candidate with exactly the same letters (a transposition: ``modle`` → ``model``) ranks first.
-    The work is bounded: no suggestion for a word over 100 characters, and only the first 500
+    The work is bounded: no suggestion for a word over 100 characters, and only the first 200
     candidates of a similar length are compared.
     """
     if not isinstance(word, str) or len(word) > _SUGGEST_LENGTH:
@@ -117,19 +117,33 @@ def merge_params(*layers: tuple[str, Mapping[str, Any] | None]) -> tuple[dict[st
     return merged, sources
 
 
-def provider_entry(config: RuntimeConfig, name: str, loc: Loc) -> ProviderConfig:
+class Suggester:
+    """``close_matches`` on a budget: past ``limit`` suggestions, none (a huge config stays linear)."""
+
+    def __init__(self, limit: int = 20) -> None:
+        self.left = limit
+
+    def __call__(self, word: str, candidates: Iterable[str]) -> str | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        match = close_matches(word, candidates, n=1)
+        return match[0] if match else None
+
+
+def provider_entry(config: RuntimeConfig, name: str, loc: Loc, suggest: Suggester | None = None) -> ProviderConfig:
     entry = config.providers.get(name)
     if entry is not None:
         return entry
     if name in known_provider_ids():
         return ProviderConfig()  # a bare any-llm id is declared implicitly, with default settings
-    match = close_matches(name, [*config.providers, *sorted(known_provider_ids())], n=1)
+    match = (suggest or Suggester())(name, [*config.providers, *sorted(known_provider_ids())])
     declared = _listing(sorted(config.providers))
     raise ConfigProblemError(
         loc,
         f"provider {shorten(name)!r} is not declared under 'providers:' (declared: {declared}) "
         "and is not a provider id any-llm knows",
-        match[0] if match else None,
+        match,
         depends=(("providers", name), ("providers",)),
     )
 
@@ -152,8 +166,9 @@ def _target(
     loc: Loc,
     via_role: str | None,
     pricing: Pricing | None = None,
+    suggest: Suggester | None = None,
 ) -> Target:
-    entry = provider_entry(config, provider, loc)
+    entry = provider_entry(config, provider, loc, suggest)
     kind = entry.kind or provider
     env_key = entry.env_key if "env_key" in entry.model_fields_set else default_env_key(kind)
     merged, sources = merge_params(*params)
@@ -183,7 +198,9 @@ def _defaults_params(config: RuntimeConfig, mode: str) -> Mapping[str, Any]:
     return defaults.params if mode == (defaults.mode or "chat") else {}
 
 
-def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tuple[str, Target]:
+def _primary(
+    config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc, suggest: Suggester | None = None
+) -> tuple[str, Target]:
     defaults = config.defaults
     provider = role.provider or defaults.provider
     model = role.model or defaults.model
@@ -206,6 +223,7 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
         pricing=role.pricing,
+        suggest=suggest,
     )
     return mode, target
 
@@ -222,6 +240,7 @@ class _Chains:
         self.done: dict[str, tuple[str, list[Target]] | ConfigProblemError] = {}
         self.primaries: dict[str, tuple[str, Target]] = {}
         self.depths = _depths(config)
+        self.suggest = Suggester()
 
     def get(self, name: str, path: tuple[str, ...] = ()) -> tuple[str, list[Target]]:
         found = self.done.get(name)
@@ -254,14 +273,14 @@ class _Chains:
             too_deep.from_chain_head = True
             raise too_deep
         if name not in self.primaries:
-            self.primaries[name] = _primary(config, name, role, loc)
+            self.primaries[name] = _primary(config, name, role, loc, self.suggest)
         mode, primary = self.primaries[name]
         targets = [primary]
         included = {name}
         for index, fallback in enumerate(role.fallbacks):
             where: Loc = (*loc, "fallbacks", index)
             if fallback.role is None:
-                targets.append(_inline_target(config, name, role, mode, fallback, where))
+                targets.append(_inline_target(config, name, role, mode, fallback, where, self.suggest))
             else:
                 for target in self._fallback_role(name, mode, fallback.role, (*where, "role"), path):
                     if target.via_role not in included:
@@ -276,10 +295,8 @@ class _Chains:
     def _fallback_role(self, name: str, mode: str, other: str, loc: Loc, path: tuple[str, ...]) -> list[Target]:
         config = self.config
         if other not in config.roles:
-            match = close_matches(other, config.roles, n=1)
-            raise ConfigProblemError(
-                loc, f"fallback role {shorten(other)!r} is not defined", match[0] if match else None, (("roles", other),)
-            )
+            match = self.suggest(other, config.roles)
+            raise ConfigProblemError(loc, f"fallback role {shorten(other)!r} is not defined", match, (("roles", other),))
         if other in path:
             cycle = " -> ".join(shorten(p, 40) for p in [*path[path.index(other) :], other])
             raise _PathProblem(ConfigProblemError(loc, f"fallback cycle: {cycle}"))
@@ -329,7 +346,13 @@ class _PathProblem(Exception):
 
 
 def _inline_target(
-    config: RuntimeConfig, name: str, role: RoleConfig, mode: str, fallback: FallbackConfig, loc: Loc
+    config: RuntimeConfig,
+    name: str,
+    role: RoleConfig,
+    mode: str,
+    fallback: FallbackConfig,
+    loc: Loc,
+    suggest: Suggester | None = None,
 ) -> Target:
     assert fallback.provider and fallback.model
     return _target(
@@ -345,6 +368,7 @@ def _inline_target(
         retry=role.retry,
         loc=(*loc, "provider"),
         via_role=name,
+        suggest=suggest,
     )
 
 

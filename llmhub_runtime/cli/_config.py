@@ -80,10 +80,11 @@ params_override= < keyword arguments of the call.
 # --- check ------------------------------------------------------------------------------------
 
 
-def _problem_dict(problem: ConfigProblem) -> dict[str, Any]:
+def _problem_dict(problem: ConfigProblem, column: int | None = None) -> dict[str, Any]:
     return {
         "path": problem.path,
         "line": problem.line,
+        "column": column,
         "key_path": problem.key_path,
         "message": problem.message,
         "suggestion": problem.suggestion,
@@ -100,16 +101,22 @@ def _problems_of(exc: ConfigError, path: Path) -> list[ConfigProblem]:
     return [ConfigProblem("", exc.message, path=exc.path or str(path))]
 
 
+def _column(exc: ConfigError) -> int | None:
+    return exc.column if isinstance(exc, ConfigSyntaxError) else None
+
+
 def run_check(args: argparse.Namespace) -> int:
     path = config_path(args, args.path)
     try:
         config = load_config(path)
     except ConfigError as exc:
         problems = sorted(_problems_of(exc, path), key=lambda p: (p.path or "", p.line or 0))
+        column = _column(exc)
         if args.json:
-            out(
-                json.dumps({"ok": False, "path": str(path), "problems": [_problem_dict(p) for p in problems]}, indent=2)
-            )
+            rows = [_problem_dict(p, column) for p in problems]
+            out(json.dumps({"ok": False, "path": str(path), "problems": rows}, indent=2))
+        elif isinstance(exc, ConfigSyntaxError):
+            out(exc.message)  # FILE:LINE:COLUMN: ...
         else:
             for problem in problems:
                 out(_problem_line(problem))
