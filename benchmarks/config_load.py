@@ -71,14 +71,19 @@ def main() -> None:
             path = Path(tmp) / "llmhub.yaml"
             path.write_text(make())
             try:
-                done = subprocess.run(
-                    [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, timeout=LIMIT, check=False, cwd=tmp
+                done = subprocess.run(  # noqa: S603 - our own interpreter and script
+                    [sys.executable, "-c", CHILD, str(path)],
+                    capture_output=True,
+                    text=True,
+                    timeout=LIMIT,
+                    check=False,
+                    cwd=tmp,
                 )
                 seconds, _, outcome = done.stdout.strip().partition(" ")
                 result = f"{float(seconds):8.2f} s  {outcome}" if seconds else f"crashed: {done.stderr[-200:]}"
             except subprocess.TimeoutExpired:
                 result = f"> {LIMIT:.0f} s (stopped)"
-            print(f"{name:36} {result}")  # noqa: T201
+            print(f"{name:36} {result}")
 
 
 if __name__ == "__main__":

@@ -149,7 +149,9 @@ def _validate(
         if not any(loc[: len(b)] == b for b in broken):  # an unset variable is one problem, not two
             problem(loc, message, suggestion)
     broken.extend(loc for loc, _, _ in structural)
-    broken.extend((*loc[:-1], suggestion) for loc, message, suggestion in structural if suggestion and "unknown key" in message)
+    broken.extend(
+        (*loc[:-1], suggestion) for loc, message, suggestion in structural if suggestion and "unknown key" in message
+    )
     if config is not None:
         for loc, message, suggestion, depends in _all_semantic_problems(config):
             if not any(part[: len(b)] == b for part in (loc, *depends) for b in broken):

@@ -3,8 +3,8 @@
 The env is ``LLMHub(env=...)``, else ``$LLMHUB_ENV``, else ``env:`` in the file. The file's own
 ``env:`` names the base itself and needs no overlay; any other name must be a key of ``envs:``,
 also when the file has no ``envs:`` at all (``LLMHUB_ENV=staging`` against a file that knows
-no ``staging`` is an ``UnknownEnvError``, never a silent base config). In an overlay, each field set replaces the base's, ``params`` are
-merged key by key, and new providers and roles are added.
+no ``staging`` is an ``UnknownEnvError``, never a silent base config). In an overlay, each field
+set replaces the base's, ``params`` are merged key by key, and new providers and roles are added.
 """
 
 from __future__ import annotations

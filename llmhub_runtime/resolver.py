@@ -288,7 +288,8 @@ class _Chains:
                 included.update(t.via_role for t in targets if t.via_role)
             if len(targets) > MAX_CHAIN:
                 raise ConfigProblemError(
-                    (*loc, "fallbacks"), f"role {shorten(name)!r} has more than {MAX_CHAIN} targets; shorten its fallbacks"
+                    (*loc, "fallbacks"),
+                    f"role {shorten(name)!r} has more than {MAX_CHAIN} targets; shorten its fallbacks",
                 )
         return mode, targets
 
@@ -296,7 +297,9 @@ class _Chains:
         config = self.config
         if other not in config.roles:
             match = self.suggest(other, config.roles)
-            raise ConfigProblemError(loc, f"fallback role {shorten(other)!r} is not defined", match, (("roles", other),))
+            raise ConfigProblemError(
+                loc, f"fallback role {shorten(other)!r} is not defined", match, (("roles", other),)
+            )
         if other in path:
             cycle = " -> ".join(shorten(p, 40) for p in [*path[path.index(other) :], other])
             raise _PathProblem(ConfigProblemError(loc, f"fallback cycle: {cycle}"))
@@ -304,7 +307,8 @@ class _Chains:
         if other_mode != mode:
             raise ConfigProblemError(
                 loc,
-                f"fallback role {shorten(other)!r} has mode {other_mode!r} but role {shorten(name)!r} has mode {mode!r}",
+                f"fallback role {shorten(other)!r} has mode {other_mode!r} "
+                f"but role {shorten(name)!r} has mode {mode!r}",
                 depends=(("roles", other, "mode"), ("roles", name, "mode"), ("defaults", "mode"), ("roles", other)),
             )
         return targets

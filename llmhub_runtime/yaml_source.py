@@ -114,10 +114,8 @@ def _syntax_error(path: str, text: str, mark: Any, detail: str, position: int | 
     if found == "\t" or "\t" in line_text[: max(column, 1)]:
         detail += " (a tab: YAML indentation must use spaces, not tabs)"
     elif position is not None:
-        detail += " (remove it, or write it as an escape inside double quotes, e.g. \"\\x07\")"
-    return ConfigSyntaxError(
-        f"{path}:{line}:{column}: invalid YAML: {detail}", path=path, line=line, column=column
-    )
+        detail += ' (remove it, or write it as an escape inside double quotes, e.g. "\\x07")'
+    return ConfigSyntaxError(f"{path}:{line}:{column}: invalid YAML: {detail}", path=path, line=line, column=column)
 
 
 class _Reader:
@@ -145,7 +143,9 @@ class _Reader:
         self.lines.setdefault(loc, line)
         self.count(node, loc)
         if depth > MAX_DEPTH:
-            self.problem(loc, line, f"nested more than {MAX_DEPTH} levels deep (or an alias used inside its own anchor)")
+            self.problem(
+                loc, line, f"nested more than {MAX_DEPTH} levels deep (or an alias used inside its own anchor)"
+            )
             raise _Stop
         if isinstance(node, self.yaml.ScalarNode):
             return self.scalar(node, loc, line)
@@ -184,7 +184,7 @@ class _Reader:
             return None
         try:
             return build(self.constructor, node)
-        except Exception as exc:  # noqa: BLE001 - PyYAML raises ValueError, KeyError, AttributeError, ...
+        except Exception as exc:
             kind = _SCALAR_NAMES.get(tag, tag)
             shown = node.value if len(node.value) <= 40 else f"{node.value[:40]}... ({len(node.value):,} characters)"
             reason = " (too many digits)" if "digits" in str(exc) else ""
@@ -233,10 +233,9 @@ class _Reader:
 def lookup(data: Any, loc: Loc) -> Any:
     """The value at ``loc`` in plain data, or ``None``."""
     for part in loc:
-        if isinstance(data, Mapping) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
+        found = isinstance(data, Mapping) and part in data
+        found = found or (isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data))
+        if not found:
             return None
+        data = data[part]
     return data

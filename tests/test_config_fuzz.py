@@ -7,6 +7,7 @@ swapped lines. Bounded: a fixed number of mutants, each small.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from pathlib import Path
 from typing import Any
@@ -34,9 +35,48 @@ envs:
   prod: {roles: {llm.inference: {model: gpt-4o}}}
 """
 PIECES = [
-    "{", "}", "[", "]", ":", ", ", "- ", "&a ", "*a", "<<: ", "!!int ", "!!float ", "!!bool ", "!!timestamp ",
-    "!!binary ", "!x ", "? ", "|", ">", "'", '"', "#", "\t", "\n", "  ", "\x07", "\ufeff", "${", "${A:-${B}}",
-    "$$", "}", ".inf", ".nan", "9" * 40, "no", "~", "null", "[[[[[[", "]]]]]]", "%YAML 1.1\n", "---\n", "...\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ", ",
+    "- ",
+    "&a ",
+    "*a",
+    "<<: ",
+    "!!int ",
+    "!!float ",
+    "!!bool ",
+    "!!timestamp ",
+    "!!binary ",
+    "!x ",
+    "? ",
+    "|",
+    ">",
+    "'",
+    '"',
+    "#",
+    "\t",
+    "\n",
+    "  ",
+    "\x07",
+    "\ufeff",
+    "${",
+    "${A:-${B}}",
+    "$$",
+    "}",
+    ".inf",
+    ".nan",
+    "9" * 40,
+    "no",
+    "~",
+    "null",
+    "[[[[[[",
+    "]]]]]]",
+    "%YAML 1.1\n",
+    "---\n",
+    "...\n",
 ]
 
 
@@ -102,10 +142,10 @@ def random_value(rng: random.Random, depth: int = 0) -> Any:
 def test_random_dicts_give_a_config_or_a_config_error() -> None:
     rng = random.Random(7)
     for _ in range(300):
-        data = {"roles": {"a": random_value(rng), "b": {"provider": "openai", "model": "m", "fallbacks": random_value(rng)}}}
+        data = {
+            "roles": {"a": random_value(rng), "b": {"provider": "openai", "model": "m", "fallbacks": random_value(rng)}}
+        }
         if rng.random() < 0.3:
             data["roles"]["a"] = data  # a cycle
-        try:
+        with contextlib.suppress(ConfigError):
             config_from_dict(data)
-        except ConfigError:
-            pass

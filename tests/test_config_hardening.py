@@ -78,7 +78,9 @@ def test_a_finding_resting_on_a_malformed_part_is_left_out(tmp_path: Path) -> No
     assert [path for path, _, _ in found] == ["roles.e.mdoe", "roles.e.fallbacks[0].role"]
 
 
-def test_readme_sample_output_is_real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_readme_sample_output_is_real(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme[readme.index("**Validation is strict") :]
     yaml_text = section.split("```yaml\n", 1)[1].split("```", 1)[0]
@@ -155,15 +157,19 @@ def test_param_typo_is_caught_with_a_suggestion() -> None:
 
 
 def test_extra_params_let_provider_specific_names_through() -> None:
-    config = config_from_dict({
-        "providers": {"anthropic": {"extra_params": ["top_k"]}},
-        "roles": {"a": {"provider": "anthropic", "model": "m", "params": {"top_k": 40, "temperature": 0.1}}},
-    })
+    config = config_from_dict(
+        {
+            "providers": {"anthropic": {"extra_params": ["top_k"]}},
+            "roles": {"a": {"provider": "anthropic", "model": "m", "params": {"top_k": 40, "temperature": 0.1}}},
+        }
+    )
     assert config.roles["a"].params == {"top_k": 40, "temperature": 0.1}
 
 
 def test_params_of_modes_any_llm_does_not_declare_are_passed() -> None:
-    config = config_from_dict({"roles": {"e": {"provider": "openai", "model": "m", "mode": "embedding", "params": {"dimensions": 8}}}})
+    config = config_from_dict(
+        {"roles": {"e": {"provider": "openai", "model": "m", "mode": "embedding", "params": {"dimensions": 8}}}}
+    )
     assert config.roles["e"].params == {"dimensions": 8}
 
 
@@ -177,7 +183,9 @@ def test_merge_key_override_and_x_keys(tmp_path: Path) -> None:
 
 
 def test_yaml_11_bool_and_number_keys_stay_strings(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "roles:\n  no: {provider: openai, model: m}\n  1.0: {provider: openai, model: m}\n"))
+    config = load_config(
+        write(tmp_path, "roles:\n  no: {provider: openai, model: m}\n  1.0: {provider: openai, model: m}\n")
+    )
     assert LLMHub(config=config).roles == ("no", "1.0")
 
 

@@ -22,5 +22,7 @@ def test_names_match_any_llm_signatures(mode: str) -> None:
 
 
 def test_chat_knows_the_common_params() -> None:
-    assert {"temperature", "max_tokens", "top_p", "stop", "response_format", "tools"} <= (accepted_params("chat") or set())
+    assert {"temperature", "max_tokens", "top_p", "stop", "response_format", "tools"} <= (
+        accepted_params("chat") or set()
+    )
     assert accepted_params("embedding") is None  # every embedding param is provider-specific
