@@ -149,14 +149,16 @@ class ConfigValidationError(ConfigError):
 class UnknownRoleError(UsageError, LookupError):
     """No role of that name is configured."""
 
-    def __init__(self, role: str, known: Sequence[str], matches: Sequence[str] = ()) -> None:
+    def __init__(
+        self, role: str, known: Sequence[str], matches: Sequence[str] = (), *, config: str | None = None
+    ) -> None:
         self.role = role
         self.known = tuple(known)
         self.matches = tuple(matches)
         hint = f" Did you mean {' or '.join(repr(m) for m in self.matches)}?" if self.matches else ""
         roles = ", ".join(repr(k) for k in self.known) or "none"
         super().__init__(
-            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml."
+            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in {config or 'llmhub.yaml'}."
         )
 
 
@@ -213,12 +215,13 @@ class MissingCredentialError(UsageError):
 class UnknownEnvError(UsageError):
     """The requested environment has no overlay under ``envs:``."""
 
-    def __init__(self, env: str, known: list[str]) -> None:
+    def __init__(self, env: str, known: list[str], *, config: str | None = None, source: str | None = None) -> None:
         self.env = env
         self.known = known
+        origin = f" (from {source})" if source else ""
         super().__init__(
-            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known)}. "
-            f"Add it under 'envs:' in llmhub.yaml, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
+            f"Unknown env {env!r}{origin}. Known envs: {', '.join(repr(k) for k in known) or 'none'}. "
+            f"Add it under 'envs:' in {config or 'llmhub.yaml'}, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
         )
 
 

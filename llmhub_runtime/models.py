@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 __all__ = [
     "DefaultsConfig",
@@ -54,7 +54,9 @@ TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
+    )
 
 
 class RetryPolicy(_Frozen):
@@ -111,6 +113,13 @@ class ProviderConfig(_Frozen):
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
+    extra_params: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provider-specific param names (e.g. top_k) accepted in the params of roles on this provider, "
+            "besides those any-llm declares for the role's mode."
+        ),
+    )
 
     def __repr__(self) -> str:
         return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
@@ -213,6 +222,8 @@ class RuntimeConfig(_Frozen):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
+    _source: str | None = PrivateAttr(None)
+    """The file it was loaded from (set by the loader), named in error messages."""
 
     def __repr__(self) -> str:
         return (
