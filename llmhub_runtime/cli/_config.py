@@ -11,6 +11,7 @@ from ..config_loader import load_config
 from ..errors import ConfigError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from ..hub import LLMHub
 from ..models import ResolvedCall, RetryPolicy, RuntimeConfig, Target
+from ..redact import mask_url
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_label, credential_state, out, table
 
@@ -246,7 +247,7 @@ def _target_dict(config: RuntimeConfig, target: Target, index: int, call: Resolv
         "kind": target.kind,
         "model": target.model,
         "via_role": target.via_role,
-        "api_base": target.api_base,
+        "api_base": mask_url(target.api_base),
         "params": dict(target.params),
         "param_sources": {k: _param_source(v, target) for k, v in target.param_sources.items()},
         "timeout": target.timeout,
