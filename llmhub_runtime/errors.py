@@ -164,9 +164,7 @@ class UnknownRoleError(UsageError, LookupError):
         roles = ", ".join(repr(k) for k in self.known[: self.SHOWN]) or "none"
         if len(self.known) > self.SHOWN:
             roles += f" and {len(self.known) - self.SHOWN} more (llmhub roles lists them all)"
-        super().__init__(
-            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml."
-        )
+        super().__init__(f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml.")
 
 
 class ModeMismatchError(UsageError):

@@ -34,6 +34,7 @@ listing the innermost frames. Nothing printable or reachable from an llmhub erro
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import errno
 import json
@@ -65,7 +66,9 @@ _UNREADABLE_TYPES = frozenset(
 """The answer arrived but cannot be read: the provider's fault."""
 _LOCAL_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS, errno.ENOSPC})
 _CONTEXT_CODES = frozenset({"context_length_exceeded", "context_window_exceeded", "string_above_max_length"})
-_FILTER_CODES = frozenset({"content_filter", "content_policy_violation", "content_filtered", "responsibleaipolicyviolation"})
+_FILTER_CODES = frozenset(
+    {"content_filter", "content_policy_violation", "content_filtered", "responsibleaipolicyviolation"}
+)
 _RESPONSE_HEADERS_MASKED = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-goog-api-key"}
 )
@@ -352,24 +355,21 @@ def _scrub_one(x: BaseException, secrets: tuple[str, ...]) -> None:
     if tb is not None:
         frames = traceback.extract_tb(tb)[-_FRAMES_KEPT:]
         x.__traceback__ = None
-        note = "raised at (innermost last, frames dropped by llmhub to keep secrets out):\n" + "".join(traceback.format_list(frames))
+        where = "".join(traceback.format_list(frames))
+        note = f"raised at (innermost last, frames dropped by llmhub to keep secrets out):\n{where}"
         x.add_note(scrub(note.rstrip("\n"), secrets))
     notes = getattr(x, "__notes__", None)
     if isinstance(notes, list):
         x.__notes__ = [scrub(n, secrets) if isinstance(n, str) else n for n in notes]
-    try:
+    with contextlib.suppress(TypeError, AttributeError):
         x.args = tuple(_clean(a, secrets) for a in x.args)
-    except (TypeError, AttributeError):
-        pass
     for name, value in list(vars(x).items()):
         if name == "__notes__" or isinstance(value, BaseException):
             continue
         cleaned = _clean(value, secrets)
         if cleaned is not value:
-            try:
+            with contextlib.suppress(AttributeError, TypeError):
                 object.__setattr__(x, name, cleaned)
-            except (AttributeError, TypeError):
-                pass
 
 
 def _clean(value: Any, secrets: tuple[str, ...]) -> Any:

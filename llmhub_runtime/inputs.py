@@ -229,8 +229,8 @@ def check_call_params(args: Mapping[str, Any], source: Callable[[str], str], *, 
     """
     if "stream" in args:
         raise InvalidInputError(
-            f"'stream' cannot be set {source('stream')}: it belongs to the call. Use completion(..., stream=True) "
-            "(or acompletion) to stream; the other modes do not stream."
+            f"'stream' is not a parameter ({source('stream')}): streaming belongs to the call. Remove it and use "
+            "completion(..., stream=True) (or acompletion) to stream; the other modes do not stream."
         )
     timeout = args.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0):

@@ -50,7 +50,9 @@ def surfaces(hub: LLMHub, server: StandInServer, recorder: Recorder, caplog: pyt
     with caplog.at_level(logging.DEBUG):
         hub.completion("llm.inference", HI)
         list(hub.completion("llm.inference", HI, stream=True))
-        server.enqueue("standin-chat", Fault(status=500), Fault(status=401, message=f"Incorrect API key provided: {SECRET}"))
+        server.enqueue(
+            "standin-chat", Fault(status=500), Fault(status=401, message=f"Incorrect API key provided: {SECRET}")
+        )
         with pytest.raises(LLMHubError) as info:
             hub.completion("llm.inference", HI)
     error: Any = info.value
@@ -107,7 +109,7 @@ def _chain(error: BaseException) -> list[BaseException]:
 def reachable_strings(value: Any, depth: int = 0, seen: set[int] | None = None) -> Iterator[str]:
     """Every string reachable from ``value`` through attributes, mappings and sequences (frames excluded)."""
     seen = set() if seen is None else seen
-    if depth > 8 or id(value) in seen or callable(value) and not isinstance(value, BaseException):
+    if depth > 8 or id(value) in seen or (callable(value) and not isinstance(value, BaseException)):
         return
     seen.add(id(value))
     if isinstance(value, str):
@@ -130,7 +132,7 @@ def reachable_strings(value: Any, depth: int = 0, seen: set[int] | None = None) 
         for name in ("headers", "request", "response", "_request", "url", "text"):  # properties too
             try:
                 attr = getattr(value, name, None)
-            except Exception:
+            except Exception:  # noqa: S112 - a property that cannot be read holds nothing to leak
                 continue
             if attr is not None and not callable(attr):
                 yield from reachable_strings(attr if not hasattr(attr, "raw") else attr.raw, depth + 1, seen)
