@@ -238,27 +238,50 @@ def check_call_params(args: Mapping[str, Any], source: Callable[[str], str], *, 
             f"timeout={_short(timeout)} ({source('timeout')}) is not valid: pass the seconds per attempt as a "
             "positive number, e.g. timeout=30."
         )
-    if not chat:
+    if not chat or not args:
         return
-    from any_llm.types.completion import CompletionParams
-    from pydantic import ValidationError
-
-    known = {k: v for k, v in args.items() if k in CompletionParams.model_fields and k not in ("model_id", "messages")}
-    if not known:
-        return
-    try:
-        CompletionParams.model_validate({"model_id": "m", "messages": [{"role": "user", "content": "."}], **known})
-    except ValidationError as exc:
-        problems: dict[str, str] = {}
-        for error in exc.errors(include_url=False, include_input=False):
-            name = str(error["loc"][0]) if error["loc"] else "?"
-            problems.setdefault(name, error["msg"])
+    validators = _completion_validators()
+    problems: dict[str, str] = {}
+    for name, value in args.items():
+        validator = validators.get(name)
+        if validator is None:
+            continue
+        try:
+            validator.validate_python(value)
+        except ValueError as exc:  # pydantic's ValidationError
+            errors = getattr(exc, "errors", None)
+            details = errors(include_url=False, include_input=False) if callable(errors) else []
+            problems[name] = " or ".join(dict.fromkeys(str(d["msg"]) for d in details)) or str(exc)
+    if problems:
         lines = [
             f"{name}={_short(args.get(name))} ({source(name)}): {msg}; pass {_HINTS.get(name, 'a valid value')} "
             "or None to drop it"
             for name, msg in problems.items()
         ]
         raise InvalidInputError("Invalid call parameter(s), nothing was sent: " + "; ".join(lines) + ".") from None
+
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _completion_validators() -> dict[str, Any]:
+    """A pydantic validator per field of any-llm's ``CompletionParams`` (model and messages left out), built once.
+
+    Field by field, as ``CompletionParams`` itself validates them (it has no cross-field checks).
+    """
+    if not _VALIDATORS:
+        from any_llm.types.completion import CompletionParams
+        from pydantic import TypeAdapter
+
+        fields = CompletionParams.model_fields
+        _VALIDATORS.update(
+            {
+                name: TypeAdapter(f.annotation)
+                for name, f in fields.items()
+                if name not in ("model_id", "messages") and f.annotation is not None
+            }
+        )
+    return _VALIDATORS
 
 
 def _short(value: Any, limit: int = 60) -> str:
