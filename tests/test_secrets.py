@@ -298,3 +298,25 @@ def test_explain_and_doctor_mask_keys_in_api_base(
     if command != ["doctor", "--json"]:  # offline doctor does not print the endpoint
         assert "[secure]" in captured.out
     assert not any(s in captured.out + captured.err for s in SECRETS)
+
+
+@pytest.mark.parametrize("wire", sorted(WIRES))
+def test_no_secret_after_a_stream_breaks(wire_hub: Any, server: StandInServer, wire: str) -> None:
+    from llmhub_runtime import StreamInterruptedError
+
+    hub = wire_hub(wire)
+    server.enqueue(WIRES[wire][1], Fault(disconnect_after_chunks=2))
+    with pytest.raises(StreamInterruptedError) as info:
+        list(hub.completion("llm.inference", HI, stream=True))
+    assert leaks(info.value) == []
+
+
+@pytest.mark.parametrize("wire", sorted(WIRES))
+def test_no_secret_in_async_errors(wire_hub: Any, server: StandInServer, wire: str) -> None:
+    import asyncio
+
+    hub = wire_hub(wire)
+    server.enqueue(WIRES[wire][1], FAULTS["401"])
+    with pytest.raises(AuthenticationError) as info:
+        asyncio.run(hub.acompletion("llm.inference", HI))
+    assert leaks(info.value) == []
