@@ -315,7 +315,7 @@ def _connection_message(target: Target, detail: str, chain: list[BaseException],
         fix = (
             f"Check providers.{target.provider}.api_base and your network; `llmhub doctor --ping` checks the endpoint."
         )
-    return f"Could not reach {where} ({reason}). {fix}"
+    return f"Connection to {where} failed ({reason}). {fix}"
 
 
 # --- scrubbing the SDK's exceptions --------------------------------------------------------------

@@ -264,7 +264,7 @@ def test_a_refused_connection_names_the_base_and_what_to_do(
     with pytest.raises(ProviderConnectionError) as info:
         make_hub(chain_config(server, wire, attempts=1, fallback=False, base=base)).completion("llm.inference", HI)
     text = str(info.value)
-    assert f"Could not reach http://[secure]@127.0.0.1:{port}" in text
+    assert f"Connection to http://[secure]@127.0.0.1:{port}" in text
     assert "sk-in-the-url-1234" not in text
     assert "Is the server running?" in text
     assert "`llmhub serve-local`" in text and "`llmhub doctor --ping`" in text
