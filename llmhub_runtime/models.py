@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
+
+from .redact import mask_mapping, mask_url
 
 __all__ = [
     "DefaultsConfig",
@@ -121,8 +123,16 @@ class ProviderConfig(_Frozen):
         ),
     )
 
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)  # keys in a URL's userinfo / query never reach JSON output
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)  # headers such as Authorization / x-api-key are masked
+
     def __repr__(self) -> str:
-        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={mask_url(self.api_base)!r})"
 
 
 class FallbackConfig(_Frozen):
@@ -248,6 +258,14 @@ class Target(_Frozen):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)
 
     @property
     def label(self) -> str:
