@@ -114,11 +114,14 @@ def test_unknown_kwargs_become_model_kwargs() -> None:
         RoleChatModel("llm.inference", top_p=0.5, model_kwargs={"top_p": 0.2})
 
 
-def test_only_set_params_override_the_role() -> None:
+def test_set_params_override_the_role_and_none_removes_one() -> None:
+    # One rule with the hub and the LlamaIndex adapter: unset keeps the role's value, None sends nothing.
     llm = RoleChatModel("llm.inference", temperature=0, max_tokens=None, stop=[], timeout=12.5, max_retries=3)
-    assert llm._default_params == {"temperature": 0, "timeout": 12.5}
+    assert llm._default_params == {"temperature": 0, "timeout": 12.5, "max_tokens": None}
+    assert llm.model_kwargs == {"max_tokens": None}  # so dumpd/load keeps the removal
     aliased = RoleChatModel("llm.inference", max_completion_tokens=9, stop_sequences=["x"], top_k=None)
-    assert aliased._default_params == {"max_tokens": 9, "stop": ["x"]}
+    assert aliased._default_params == {"max_tokens": 9, "stop": ["x"], "top_k": None}
+    assert RoleChatModel("llm.inference")._default_params == {}
 
 
 # --- LangSmith params ---------------------------------------------------------------------------
