@@ -91,9 +91,10 @@ def test_two_configs_with_the_same_role_name_do_not_share_answers(
     server.enqueue("model-a", Reply(text="from a"))
     server.enqueue("model-b", Reply(text="from b"))
     cache = make_cache()
-    with LLMHub(config=server.chat_config(model="model-a")) as hub_a, LLMHub(
-        config=server.chat_config(model="model-b")
-    ) as hub_b:
+    with (
+        LLMHub(config=server.chat_config(model="model-a")) as hub_a,
+        LLMHub(config=server.chat_config(model="model-b")) as hub_b,
+    ):
         answer_a = RoleChatModel("llm.inference", hub=hub_a, cache=cache).invoke("Hello")
         answer_b = RoleChatModel("llm.inference", hub=hub_b, cache=cache).invoke("Hello")
         assert (answer_a.content, answer_b.content) == ("from a", "from b")
