@@ -223,7 +223,11 @@ def merge_params(base: Mapping[str, Any], *layers: Mapping[str, Any] | None) -> 
 
 # --- cache keys ---------------------------------------------------------------------------------
 
-_SECRET_NAME = re.compile(r"key|token|secret|passw|auth|credential|signature", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(?:^|[-_.])(?:key|secret|password|passwd|token|auth|authorization|credentials?|signature|sig)$", re.IGNORECASE
+)
+"""Names whose values are secrets: ``api_key``, ``X-Api-Key``, ``Authorization``, ``access_token``, ...
+(but not ``max_tokens``)."""
 
 
 def role_fingerprint(call: ResolvedCall, params: Mapping[str, Any] | None = None) -> dict[str, Any]:

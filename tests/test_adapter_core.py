@@ -190,10 +190,11 @@ def test_fingerprint_keeps_no_secret(make_hub: HubFactory, server: StandInServer
             "api_base": f"http://user:{SECRET}@127.0.0.1:9/v1?api-key={SECRET}&api-version=2024",
             "client_args": {"default_headers": {"Authorization": f"Bearer {SECRET}"}, "http_client": object()},
         },
-        params={"extra_headers": {"X-Api-Key": SECRET}},
+        params={"extra_headers": {"X-Api-Key": SECRET}, "max_tokens": 64, "logit_bias": {"50256": -100}},
     )
     key = fingerprint_key(make_hub(config).resolve("llm.inference"))
     assert SECRET not in key
+    assert '"max_tokens":64' in key and '"50256":-100' in key  # ordinary params stay readable
     assert "api-version=2024" in key and "127.0.0.1:9/v1" in key
     assert "<object>" in key  # objects by type name: stable from one process to the next
     other = dict(config, providers={**config["providers"]})
