@@ -184,6 +184,10 @@ class HubLookup:
         self._found = found
         return found
 
+    def __reduce__(self) -> tuple[type[HubLookup], tuple[LLMHub | None, str | None, tuple[object, ...]]]:
+        """Pickled without the hub it found (clients and locks stay in this process; found again after)."""
+        return (HubLookup, (self.hub, self.config_path, self.hooks))
+
     def __repr__(self) -> str:
         return f"HubLookup(hub={self.hub!r}, config_path={self.config_path!r}, hooks={len(self.hooks)})"
 
@@ -269,8 +273,7 @@ def _jsonable(value: Any) -> Any:
     """``value`` as stable JSON data: secret-looking entries digested, other objects by type name."""
     if isinstance(value, Mapping):
         return {
-            str(key): _digest(item) if _SECRET_NAME.search(str(key)) else _jsonable(item)
-            for key, item in value.items()
+            str(key): _digest(item) if _SECRET_NAME.search(str(key)) else _jsonable(item) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         return [_jsonable(item) for item in value]

@@ -36,7 +36,9 @@ HI = [{"role": "user", "content": "hi"}]
 # --- refusals -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("key", [*sorted(CONFIG_ONLY_KEYS), "openai_api_key", "anthropic_api_base", "openai_organization"])
+@pytest.mark.parametrize(
+    "key", [*sorted(CONFIG_ONLY_KEYS), "openai_api_key", "anthropic_api_base", "openai_organization"]
+)
 def test_config_only_kwargs_are_refused_with_a_pointer_to_the_config(key: str) -> None:
     with pytest.raises(UsageError, match=rf"^Owner takes no {key}=: .*llmhub\.yaml.*config_path=") as caught:
         refuse_init_kwargs({key: SECRET, "temperature": 0}, "Owner", "llm.inference")
@@ -170,7 +172,9 @@ def test_fingerprint_changes_with_what_decides_the_answer(make_hub: HubFactory, 
 
 
 def test_fingerprint_names_each_target_and_the_env(make_hub: HubFactory, server: StandInServer) -> None:
-    config = _fingerprint_config(server, params={"temperature": 0.3}, fallbacks=[{"provider": "standin", "model": "m-b"}])
+    config = _fingerprint_config(
+        server, params={"temperature": 0.3}, fallbacks=[{"provider": "standin", "model": "m-b"}]
+    )
     config["envs"] = {"prod": {"roles": {"llm.inference": {"model": "m-prod"}}}}
     fingerprint = role_fingerprint(make_hub(config, env="prod").resolve("llm.inference"), {"seed": 1})
     assert (fingerprint["role"], fingerprint["env"], fingerprint["mode"]) == ("llm.inference", "prod", "chat")

@@ -117,7 +117,7 @@ class RoleChatModel(RoleAdapter, BaseChatModel):
     def _default_params(self) -> dict[str, Any]:
         """The params this instance lays over the role's on every call (a ``None`` value removes one)."""
         fields = {"temperature": self.temperature, "max_tokens": self.max_tokens, "timeout": self.timeout}
-        params = {key: value for key, value in fields.items() if value is not None}
+        params: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
         if self.stop:  # stop=[] keeps the role's stop sequences
             params["stop"] = self.stop
         return {**params, **self.model_kwargs}

@@ -131,7 +131,9 @@ def test_credentials_and_client_settings_are_refused(key: str, as_param: bool) -
 
 @pytest.mark.parametrize("key", ["model", "model_name"])
 def test_a_model_is_refused_because_the_role_picks_it(key: str) -> None:
-    with pytest.raises(UsageError, match=rf"RoleLLM takes no {key}=: the role decides the model.*roles\.llm\.inference"):
+    with pytest.raises(
+        UsageError, match=rf"RoleLLM takes no {key}=: the role decides the model.*roles\.llm\.inference"
+    ):
         RoleLLM("llm.inference", **{key: "gpt-4o"})
     with pytest.raises(UsageError, match=rf"RoleEmbedding takes no {key}="):
         RoleEmbedding("llm.embedding", **{key: "text-embedding-3-small"})

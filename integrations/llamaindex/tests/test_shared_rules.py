@@ -6,6 +6,7 @@ Batch sizes, caches keyed by ``to_dict()`` (``IngestionPipeline``), one meaning 
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -100,9 +101,10 @@ def test_ingestion_cache_sees_a_model_changed_in_llmhub_yaml(
 def test_ingestion_cache_is_not_shared_by_two_configs_with_the_same_role(server: StandInServer) -> None:
     cache = IngestionCache()
     documents = [Document(text="alpha", id_="a")]
-    with LLMHub(config=server.chat_config(embedding_model="embed-a")) as hub_a, LLMHub(
-        config=server.chat_config(embedding_model="embed-b")
-    ) as hub_b:
+    with (
+        LLMHub(config=server.chat_config(embedding_model="embed-a")) as hub_a,
+        LLMHub(config=server.chat_config(embedding_model="embed-b")) as hub_b,
+    ):
         _pipeline(cache, hub=hub_a).run(documents=documents)
         _pipeline(cache, hub=hub_b).run(documents=documents)
         _pipeline(cache, hub=hub_b).run(documents=documents)  # hit
@@ -118,7 +120,11 @@ def test_to_dict_names_the_resolved_target_and_from_dict_ignores_it(config_path:
         ("standin", "standin-embed", {"dimensions": 8})
     ]
     again = RoleEmbedding.from_dict(data)
-    assert (again.role, again.params_override, again.model_name) == ("llm.embedding", {"dimensions": 8}, "llm.embedding")
+    assert (again.role, again.params_override, again.model_name) == (
+        "llm.embedding",
+        {"dimensions": 8},
+        "llm.embedding",
+    )
     llm_target = RoleLLM("llm.sized", config_path=config_path, temperature=None).to_dict()["llmhub_target"]
     assert llm_target["targets"][0]["params"] == {"max_tokens": 512}  # None removed the role's temperature
 
@@ -179,3 +185,12 @@ def test_config_path_defaults_to_llmhub_config_read_at_construction(
     monkeypatch.delenv("LLMHUB_CONFIG")
     assert llm.config_path == use_config  # as langchain-llmhub: the path is part of the model
     assert RoleLLM.from_dict(llm.to_dict()).config_path == use_config
+
+
+def test_models_pickle_after_a_call(config_path: str, server: StandInServer, caplog: pytest.LogCaptureFixture) -> None:
+    llm = RoleLLM("llm.inference", config_path=config_path, temperature=None)
+    llm.complete("hello")  # the instance now holds its hub, which is not picklable
+    restored = pickle.loads(pickle.dumps(llm))
+    assert restored.complete("say again").text == "again"
+    assert restored.params_override == {"temperature": None}
+    assert "unpickleable" not in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,11 @@ def test_embed_documents_sends_at_most_1000_texts_per_request(server: StandInSer
     vectors = RoleEmbeddings("llm.embedding").embed_documents(texts)
     assert len(vectors) == 2001 and vectors[2000] == embed("text 2000")
     assert [len(request.body["input"]) for request in server.requests] == [1000, 1000, 1]
+
+
+def test_models_pickle_after_a_call(server: StandInServer) -> None:
+    chat = RoleChatModel("llm.inference", temperature=None)
+    chat.invoke("Hello")  # the instance now holds its hub, which is not picklable
+    restored = pickle.loads(pickle.dumps(chat))  # noqa: S301 - our own bytes
+    assert restored.invoke("Say again").content == "again"
+    assert restored.model_kwargs == {"temperature": None}
