@@ -13,9 +13,9 @@ Adapters only translate framework types. Everything else they need is decided he
 - **One meaning for None** (``merge_params``): in an adapter's params, as in the hub's call layers,
   a value of ``None`` removes the key (nothing is sent); a param the adapter does not set keeps the
   role's value.
-- **Cache keys** (``role_fingerprint`` / ``fingerprint_key``): what decides a role's answers (env,
-  mode, each target's provider, kind, model, api_base and merged params; no secret), so framework
-  caches never serve one model's answer for another.
+- **Cache keys** (``role_fingerprint`` / ``fingerprint_key`` / ``fingerprint_digest``): what
+  decides a role's answers (env, mode, each target's provider, kind, model, api_base and merged
+  params; no secret), so framework caches never serve one model's answer for another.
 - **Embeddings** (``batches``, ``embedding_vectors``): batching and the checks on returned vectors.
 
 Nothing here imports a framework or a provider SDK.
@@ -45,6 +45,7 @@ __all__ = [
     "attach_hooks",
     "batches",
     "embedding_vectors",
+    "fingerprint_digest",
     "fingerprint_key",
     "hub_args",
     "merge_params",
@@ -263,6 +264,11 @@ def role_fingerprint(call: ResolvedCall, params: Mapping[str, Any] | None = None
 def fingerprint_key(call: ResolvedCall, params: Mapping[str, Any] | None = None) -> str:
     """``role_fingerprint`` as one canonical JSON string (for string cache keys such as LangChain's)."""
     return json.dumps(role_fingerprint(call, params), sort_keys=True, separators=(",", ":"))
+
+
+def fingerprint_digest(call: ResolvedCall, params: Mapping[str, Any] | None = None) -> str:
+    """A short hex digest of ``fingerprint_key`` (for cache namespaces and collection names)."""
+    return hashlib.sha256(fingerprint_key(call, params).encode("utf-8")).hexdigest()[:16]
 
 
 def _digest(value: object) -> str:

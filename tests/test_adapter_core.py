@@ -17,6 +17,7 @@ from llmhub_runtime.adapter_core import (
     attach_hooks,
     batches,
     embedding_vectors,
+    fingerprint_digest,
     fingerprint_key,
     hub_args,
     merge_params,
@@ -169,6 +170,9 @@ def test_fingerprint_changes_with_what_decides_the_answer(make_hub: HubFactory, 
     call = make_hub(_fingerprint_config(server)).resolve("llm.inference")
     assert fingerprint_key(call, {"temperature": 0.5}) != fingerprint_key(call)
     assert fingerprint_key(call, {"temperature": None}) == fingerprint_key(call)  # nothing to remove
+    digest = fingerprint_digest(call)
+    assert len(digest) == 16 and int(digest, 16) >= 0
+    assert fingerprint_digest(call, {"temperature": 0.5}) != digest
 
 
 def test_fingerprint_names_each_target_and_the_env(make_hub: HubFactory, server: StandInServer) -> None:

@@ -16,6 +16,7 @@ import yaml
 from llama_index.core import Document
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.ingestion import IngestionCache, IngestionPipeline
+from llama_index.core.storage.kvstore import SimpleKVStore
 
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
@@ -108,6 +109,31 @@ def test_ingestion_cache_is_not_shared_by_two_configs_with_the_same_role(server:
         _pipeline(cache, hub=hub_a).run(documents=documents)
         _pipeline(cache, hub=hub_b).run(documents=documents)
         _pipeline(cache, hub=hub_b).run(documents=documents)  # hit
+    assert [request.model for request in server.requests] == ["embed-a", "embed-b"]
+
+
+@pytest.mark.parametrize("query", [False, True], ids=["text batch", "query"])
+async def test_embeddings_cache_keeps_vectors_per_resolved_role(
+    server: StandInServer, write_config: Callable[..., str], query: bool
+) -> None:
+    store = SimpleKVStore()  # LlamaIndex keys it by the text alone
+
+    async def vectors(path: str) -> list[list[float]]:
+        model = RoleEmbedding("llm.embedding", config_path=path, embeddings_cache=store)
+        if query:
+            return [model.get_query_embedding("alpha"), await model.aget_query_embedding("alpha")]
+        return [*model.get_text_embedding_batch(["alpha", "beta"]), *await model.aget_text_embedding_batch(["alpha"])]
+
+    server.enqueue("embed-b", Reply(embedding=[1.0, 0.0]), Reply(embedding=[1.0, 0.0]))
+    path = write_config("embed-a")
+    first = await vectors(path)
+    assert first[0] == embed("alpha")
+    assert await vectors(path) == first  # all from the cache
+    assert [request.model for request in server.requests] == ["embed-a"]
+
+    write_config("embed-b")
+    changed = await vectors(path)
+    assert changed[0] == [1.0, 0.0]
     assert [request.model for request in server.requests] == ["embed-a", "embed-b"]
 
 

@@ -6,15 +6,18 @@ Single texts and batches, sync and async, each go out as one ``hub.embedding`` /
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
 from llama_index.core.bridge.pydantic import Field
+from llama_index.core.storage.kvstore.types import DEFAULT_COLLECTION, BaseKVStore
 
 from llama_index.llms.llmhub._role import RoleComponent
-from llmhub_runtime.adapter_core import embedding_vectors
+from llmhub_runtime.adapter_core import HubLookup, embedding_vectors, fingerprint_digest
 
-__all__ = ["DEFAULT_EMBED_BATCH_SIZE", "RoleEmbedding"]
+__all__ = ["DEFAULT_EMBED_BATCH_SIZE", "RoleEmbedding", "RoleScopedKVStore"]
 
 DEFAULT_EMBED_BATCH_SIZE = 100
 """Texts per request unless ``embed_batch_size=`` says otherwise (as ``OpenAIEmbedding``; LlamaIndex's is 10)."""
@@ -32,6 +35,10 @@ class RoleEmbedding(RoleComponent, BaseEmbedding):
     ...) are params that win over the role's own; a ``None`` removes one. ``model_name`` is the
     role name (the role decides the model). Errors from the hub surface unchanged (``LLMHubError``
     subclasses).
+
+    An ``embeddings_cache=`` store (keyed by the text alone in LlamaIndex) is seen through
+    ``RoleScopedKVStore``: its entries are kept per resolved role, so vectors of a model changed
+    in llmhub.yaml are never returned for the new one.
     """
 
     embed_batch_size: int = Field(
@@ -44,6 +51,13 @@ class RoleEmbedding(RoleComponent, BaseEmbedding):
 
     def _init_defaults(self, role: str) -> dict[str, Any]:
         return {"model_name": role}
+
+    def _bound(self) -> None:
+        store = self.embeddings_cache
+        if isinstance(store, BaseKVStore) and not isinstance(store, RoleScopedKVStore):
+            self.embeddings_cache = RoleScopedKVStore(
+                store, partial(_cache_scope, self._lookup, self.role, self.params_override)
+            )
 
     # --- the only I/O -------------------------------------------------------------------------
 
@@ -78,3 +92,50 @@ class RoleEmbedding(RoleComponent, BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return await self._aembed(texts)
+
+
+def _cache_scope(lookup: HubLookup, role: str, params: Mapping[str, Any]) -> str:
+    return fingerprint_digest(lookup().resolve(role), params)
+
+
+class RoleScopedKVStore(BaseKVStore):
+    """A KV store seen through one resolved role: every collection name gets the role's digest.
+
+    ``RoleEmbedding`` wraps its ``embeddings_cache`` in one, so the cached vectors of a text are
+    per model (and endpoint, params, env: ``adapter_core.fingerprint_digest``), not per text alone.
+    The digest is computed at each access, so it follows the hub the role is resolved in.
+    """
+
+    def __init__(self, store: BaseKVStore, scope: Callable[[], str]) -> None:
+        self.store = store
+        self._scope = scope
+
+    def _collection(self, collection: str) -> str:
+        return f"{collection}/llmhub:{self._scope()}"
+
+    def put(self, key: str, val: dict[str, Any], collection: str = DEFAULT_COLLECTION) -> None:
+        self.store.put(key, val, collection=self._collection(collection))
+
+    async def aput(self, key: str, val: dict[str, Any], collection: str = DEFAULT_COLLECTION) -> None:
+        await self.store.aput(key, val, collection=self._collection(collection))
+
+    def get(self, key: str, collection: str = DEFAULT_COLLECTION) -> dict[str, Any] | None:
+        return self.store.get(key, collection=self._collection(collection))
+
+    async def aget(self, key: str, collection: str = DEFAULT_COLLECTION) -> dict[str, Any] | None:
+        return await self.store.aget(key, collection=self._collection(collection))
+
+    def get_all(self, collection: str = DEFAULT_COLLECTION) -> dict[str, dict[str, Any]]:
+        return self.store.get_all(collection=self._collection(collection))
+
+    async def aget_all(self, collection: str = DEFAULT_COLLECTION) -> dict[str, dict[str, Any]]:
+        return await self.store.aget_all(collection=self._collection(collection))
+
+    def delete(self, key: str, collection: str = DEFAULT_COLLECTION) -> bool:
+        return self.store.delete(key, collection=self._collection(collection))
+
+    async def adelete(self, key: str, collection: str = DEFAULT_COLLECTION) -> bool:
+        return await self.store.adelete(key, collection=self._collection(collection))
+
+    def __repr__(self) -> str:
+        return f"RoleScopedKVStore({self.store!r})"

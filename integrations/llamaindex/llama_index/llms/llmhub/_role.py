@@ -61,10 +61,14 @@ class RoleComponent(BaseComponent):
         found_hub, path = hub_args(hub, config_path, owner)
         super().__init__(role=role, config_path=path, params_override=params, **self._init_defaults(role), **fields)
         self._lookup = HubLookup(found_hub, path, hooks)
+        self._bound()
 
     def _init_defaults(self, role: str) -> dict[str, Any]:
         """Framework fields this class sets from the role (``RoleEmbedding``: ``model_name``)."""
         return {}
+
+    def _bound(self) -> None:
+        """Called once the hub lookup is set (``RoleEmbedding`` scopes its ``embeddings_cache``)."""
 
     @property
     def hub(self) -> LLMHub:
