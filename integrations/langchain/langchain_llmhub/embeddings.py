@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from langchain_core.embeddings import Embeddings
-from llmhub_runtime.adapter_core import batches, embedding_vectors
+from llmhub_runtime.adapter_core import batches, embedding_vectors, fingerprint_digest
 from pydantic import Field
 
 from ._hub import RoleAdapter
@@ -25,6 +25,16 @@ class RoleEmbeddings(RoleAdapter, Embeddings):
     """
 
     chunk_size: int = Field(default=1000, gt=0, description="Most texts sent in one request.")
+
+    @property
+    def cache_namespace(self) -> str:
+        """A namespace for ``CacheBackedEmbeddings``: the role and a digest of what it resolves to.
+
+        ``CacheBackedEmbeddings.from_bytes_store(emb, store, namespace=emb.cache_namespace)`` keeps
+        vectors per resolved role, so a model changed in llmhub.yaml never gets the old vectors.
+        Reads the config (``ConfigError`` / ``UnknownRoleError`` if it cannot be resolved).
+        """
+        return f"llmhub:{self.role}:{fingerprint_digest(self._client.resolve(self.role), self.model_kwargs)}"
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """One vector per text, in order (``chunk_size`` texts per request)."""

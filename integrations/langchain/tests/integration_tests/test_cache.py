@@ -47,8 +47,8 @@ def write_config(server: StandInServer, tmp_path: Path) -> Iterator[Callable[...
     """Write ``tmp/llmhub.yaml`` with ``llm.inference`` on ``model`` (and ``params``); close its shared hub after."""
     path = tmp_path / "llmhub.yaml"
 
-    def write(model: str, **role: Any) -> Path:
-        config = server.chat_config(model=model)
+    def write(model: str, embedding_model: str = "standin-embed", **role: Any) -> Path:
+        config = server.chat_config(model=model, embedding_model=embedding_model)
         config["roles"]["llm.inference"].update(role)
         path.write_text(yaml.safe_dump(config), encoding="utf-8")
         LLMHub.shared(path).close()  # as a restarted process: the next lookup reads the file again
@@ -129,3 +129,27 @@ def test_an_unknown_role_raises_its_error_even_with_a_cache(server: StandInServe
     with pytest.raises(UnknownRoleError, match=r"llm\.nope"):
         RoleChatModel("llm.nope", cache=InMemoryCache()).invoke("Hello")
     assert server.requests == []
+
+
+def test_cache_backed_embeddings_with_the_cache_namespace(
+    server: StandInServer, write_config: Callable[..., Path]
+) -> None:
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_core.stores import InMemoryByteStore
+
+    from langchain_llmhub import RoleEmbeddings
+
+    store = InMemoryByteStore()
+
+    def cached(path: Path) -> CacheBackedEmbeddings:
+        embeddings = RoleEmbeddings("llm.embedding", config_path=path)
+        return CacheBackedEmbeddings.from_bytes_store(embeddings, store, namespace=embeddings.cache_namespace)
+
+    server.enqueue("embed-b", Reply(embedding=[1.0, 0.0]))
+    path = write_config("model-a", embedding_model="embed-a")
+    first = cached(path).embed_documents(["alpha"])
+    assert cached(path).embed_documents(["alpha"]) == first  # from the store
+    write_config("model-a", embedding_model="embed-b")
+    assert cached(path).embed_documents(["alpha"]) == [[1.0, 0.0]]
+    assert [request.model for request in server.requests] == ["embed-a", "embed-b"]
+    assert RoleEmbeddings("llm.embedding", config_path=path).cache_namespace.startswith("llmhub:llm.embedding:")
