@@ -110,6 +110,7 @@ def _target(
     loc: Loc,
     via_role: str | None,
     pricing: Pricing | None = None,
+    chunk_timeout: float | None = None,
 ) -> Target:
     entry = provider_entry(config, provider, loc)
     kind = entry.kind or provider
@@ -126,6 +127,7 @@ def _target(
         client_args=entry.client_args,
         transport=entry.transport,
         timeout=timeout or entry.timeout or config.defaults.timeout,
+        chunk_timeout=chunk_timeout or entry.chunk_timeout or config.defaults.chunk_timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
         pricing=pricing or entry.pricing.get(model),
         via_role=via_role,
@@ -158,6 +160,7 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         model=model,
         params=(("defaults", _defaults_params(config, mode)), ("role", role.params), ("role", _tool_params(role))),
         timeout=role.timeout,
+        chunk_timeout=role.chunk_timeout,
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
@@ -198,6 +201,7 @@ def _fallback_targets(
                     ("fallback", fallback.params),
                 ),
                 timeout=role.timeout,
+                chunk_timeout=role.chunk_timeout,
                 retry=role.retry,
                 loc=(*loc, "provider"),
                 via_role=name,
