@@ -16,7 +16,7 @@ The sync API runs the same coroutines on any-llm's runner loop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -45,7 +45,7 @@ def limits(target: Target, args: MutableMapping[str, Any], *, stream: bool) -> L
     """
     given = args.get("timeout")
     numeric = isinstance(given, int | float) and not isinstance(given, bool) and given > 0
-    total = float(given) if numeric else (target.timeout or DEFAULT_TIMEOUT)
+    total = float(given) if numeric and isinstance(given, int | float) else (target.timeout or DEFAULT_TIMEOUT)
     gap = target.chunk_timeout or total
     if numeric and stream:
         args["timeout"] = max(total, gap)
@@ -88,11 +88,11 @@ async def bounded_stream(opened: Awaitable[AsyncIterator[T]], bounds: Limits) ->
             await aclose_quietly(source)
 
 
-def run_sync(coroutine: Coroutine[Any, Any, T], seconds: float) -> T:
-    """Run ``coroutine`` on any-llm's runner loop (as its sync API does), bounded by ``seconds``."""
+def run_sync(awaitable: Awaitable[T], seconds: float) -> T:
+    """Run ``awaitable`` on any-llm's runner loop (as its sync API does), bounded by ``seconds``."""
     from any_llm.utils.aio import run_async_in_sync
 
-    return run_async_in_sync(within(coroutine, seconds), allow_running_loop=True)
+    return run_async_in_sync(within(awaitable, seconds), allow_running_loop=True)
 
 
 def sync_stream(opened: Awaitable[AsyncIterator[T]], bounds: Limits) -> Iterator[T]:
