@@ -61,9 +61,7 @@ class ClientPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sync: dict[_Key, AnyLLM] = {}
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
 
     def __len__(self) -> int:
         """How many instances the pool holds (every loop's, and the sync API's)."""
@@ -165,11 +163,11 @@ def _sdk_name(provider_class: type[AnyLLM]) -> str | None:
 def _httpx_client(provider_class: type[AnyLLM], target: Target) -> Any:
     """The SDK's default async httpx client, sharing one TLS context (building one reads the CA bundle:
     ~0.1 s, paid by every event loop's client otherwise). ``None``: let the SDK build its own."""
-    from any_llm.providers.anthropic.base import BaseAnthropicProvider
+    from any_llm.providers.anthropic.anthropic import AnthropicProvider
     from any_llm.providers.openai.base import BaseOpenAIProvider
 
     sdk_name = _sdk_name(provider_class)
-    stock = provider_class._init_client in (BaseOpenAIProvider._init_client, BaseAnthropicProvider._init_client)
+    stock = provider_class._init_client in (BaseOpenAIProvider._init_client, AnthropicProvider._init_client)
     context = _tls_context() if sdk_name is not None and stock else None  # others build their clients their way
     if sdk_name is None or context is None:
         return None

@@ -208,4 +208,3 @@ def _workers() -> concurrent.futures.ThreadPoolExecutor:
         if _helpers.workers is None:
             _helpers.workers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="llmhub-hook")
         return _helpers.workers
-

@@ -121,13 +121,28 @@ def test_stream_ended_without_finish_is_interrupted(
 
 
 def test_complete_stream_still_ends_normally(make_hub: HubFactory, server: StandInServer, recorder: Recorder) -> None:
-    chunks = list(make_hub(chain(server, "standin-anthropic"), hooks=[recorder]).completion("llm.inference", HI,
-                                                                                            stream=True))
+    chunks = list(
+        make_hub(chain(server, "standin-anthropic"), hooks=[recorder]).completion("llm.inference", HI, stream=True)
+    )
     assert text(chunks) == "Stand-in reply to: hello there"
     assert recorder.kinds() == ["start", "end"]
 
 
 # --- every start gets exactly one end or error ------------------------------------------------
+
+
+def stall(server: StandInServer, count: int) -> threading.Event:
+    """Hold every request to standin-chat for 2 s; the event is set once ``count`` have arrived."""
+    arrived = threading.Event()
+
+    def slow(request: Any) -> Fault:
+        if len(server.requests) >= count:
+            arrived.set()
+        return Fault(delay=2.0)
+
+    server.script("standin-chat", slow)
+    return arrived
+
 
 BAD_CALLS: dict[str, dict[str, Any]] = {
     "model kwarg": {"model": "other"},
@@ -164,11 +179,9 @@ async def test_cancelled_calls_reach_hooks_usage_and_close_their_spans(
     otel = OpenTelemetryHook(provider)
     hub = make_hub(hooks=[recorder, otel])
     count = 20
-    for _ in range(count):
-        server.enqueue("standin-chat", Fault(delay=2.0))
+    arrived = stall(server, count)
     tasks = [asyncio.create_task(hub.acompletion("llm.inference", HI)) for _ in range(count)]
-    while len(server.requests) < count:  # every request is on the wire
-        await asyncio.sleep(0.01)
+    assert await asyncio.to_thread(arrived.wait, 10)  # every request is on the wire
     for task in tasks:
         task.cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -184,12 +197,11 @@ async def test_cancelled_calls_reach_hooks_usage_and_close_their_spans(
 
 def test_cancelled_calls_reach_usage_without_hooks(make_hub: HubFactory, server: StandInServer) -> None:
     hub = make_hub()
-    server.enqueue("standin-chat", Fault(delay=2.0))
+    arrived = stall(server, 1)
 
     async def cancel_one() -> None:
         task = asyncio.create_task(hub.acompletion("llm.inference", HI))
-        while not server.requests:
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(arrived.wait, 10)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
