@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import functools
 import inspect
@@ -119,6 +120,9 @@ class HookRunner:
 
     def __init__(self, hooks: Sequence[object]) -> None:
         self.hooks = tuple(hooks)
+        self._lock = threading.Lock()
+        self._queued: dict[int, concurrent.futures.Future[None]] = {}
+        """Per call id, the last batch of sync hooks handed to a worker thread (a call's events stay in order)."""
 
     def __bool__(self) -> bool:
         return bool(self.hooks)
@@ -129,39 +133,66 @@ class HookRunner:
 
     def emit(self, event: CallEvent) -> None:
         """Run hooks from sync code: sync ones inline, async ones on the helper loop (bounded)."""
-        for hook, method in self._methods(event):
-            try:
-                result = method(event)
-                if inspect.isawaitable(result):
-                    seconds = _timeout(hook)
-                    future = asyncio.run_coroutine_threadsafe(_bounded(result, seconds), _helper_loop())
-                    try:
-                        future.result(timeout=seconds + 1)
-                    except concurrent.futures.TimeoutError:
-                        future.cancel()
-                        raise TimeoutError from None
-            except TimeoutError:
-                _too_slow(hook, event)
-            except Exception:
-                logger.exception("llmhub hook %r failed in on_%s; ignored", hook, event.kind)
+        _run(event, self._methods(event))
 
     async def aemit(self, event: CallEvent) -> None:
         """Run hooks from async code: async ones awaited, sync ones on a worker thread (both bounded)."""
-        for hook, method in self._methods(event):
-            seconds = _timeout(hook)
-            try:
-                if inspect.iscoroutinefunction(method):
-                    await _bounded(method(event), seconds)
-                    continue
-                loop = asyncio.get_running_loop()
-                call = functools.partial(contextvars.copy_context().run, method, event)
-                result = await asyncio.wait_for(loop.run_in_executor(_workers(), call), seconds)
-                if inspect.isawaitable(result):
-                    await _bounded(result, seconds)
-            except TimeoutError:
+        methods = self._methods(event)
+        in_thread = [(hook, method) for hook, method in methods if not inspect.iscoroutinefunction(method)]
+        if in_thread:
+            await self._in_thread(event, in_thread)
+        for hook, method in methods:
+            if inspect.iscoroutinefunction(method):
+                try:
+                    await _bounded(method(event), _timeout(hook))
+                except TimeoutError:
+                    _too_slow(hook, event)
+                except Exception:
+                    logger.exception("llmhub hook %r failed in on_%s; ignored", hook, event.kind)
+
+    async def _in_thread(self, event: CallEvent, methods: list[tuple[object, Callable[[CallEvent], Any]]]) -> None:
+        """Run sync hooks on a worker thread, after this call's previous event (even one whose wait was cut)."""
+        key = event.call_id
+        with self._lock:
+            job = _workers().submit(contextvars.copy_context().run, _run, event, methods, self._queued.get(key))
+            self._queued[key] = job
+        job.add_done_callback(functools.partial(self._done, key))
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(job)), max(_timeout(h) for h, _ in methods))
+        except TimeoutError:
+            for hook, _ in methods:
                 _too_slow(hook, event)
-            except Exception:
-                logger.exception("llmhub hook %r failed in on_%s; ignored", hook, event.kind)
+
+    def _done(self, key: int, job: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            if self._queued.get(key) is job:
+                del self._queued[key]
+
+
+def _run(
+    event: CallEvent,
+    methods: list[tuple[object, Callable[[CallEvent], Any]]],
+    after: concurrent.futures.Future[None] | None = None,
+) -> None:
+    """Call each hook method (an async one's coroutine on the helper loop), bounded; failures logged."""
+    if after is not None:
+        with contextlib.suppress(Exception):
+            after.result(timeout=HOOK_TIMEOUT)
+    for hook, method in methods:
+        try:
+            result = method(event)
+            if inspect.isawaitable(result):
+                seconds = _timeout(hook)
+                future = asyncio.run_coroutine_threadsafe(_bounded(result, seconds), _helper_loop())
+                try:
+                    future.result(timeout=seconds + 1)
+                except concurrent.futures.TimeoutError:
+                    future.cancel()
+                    raise TimeoutError from None
+        except TimeoutError:
+            _too_slow(hook, event)
+        except Exception:
+            logger.exception("llmhub hook %r failed in on_%s; ignored", hook, event.kind)
 
 
 def _timeout(hook: object) -> float:

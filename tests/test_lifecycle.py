@@ -339,3 +339,30 @@ def test_latency_leaves_out_building_the_client(
     hub.completion("llm.inference", HI)
     assert recorder.events[-1].kind == "end" and recorder.events[-1].latency == 0.0
     assert hub.usage().roles["llm.inference"].latency_p95 == 0.0
+
+
+class SlowStart(Recorder):
+    """A sync hook whose on_start waits until released (a cancellation lands meanwhile)."""
+
+    hook_timeout = 2.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def on_start(self, event: CallEvent) -> None:
+        self.entered.set()
+        self.release.wait(2)
+        super().on_start(event)
+
+
+async def test_a_call_cancelled_during_its_start_hook_still_ends_after_it(make_hub: HubFactory) -> None:
+    hook = SlowStart()
+    task = asyncio.create_task(make_hub(hooks=[hook]).acompletion("llm.inference", HI))
+    assert await asyncio.to_thread(hook.entered.wait, 5)
+    task.cancel()
+    hook.release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert hook.kinds() == ["start", "error"] and hook.events[1].error_type == "CancelledError"
