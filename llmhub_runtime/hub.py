@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from . import errors as e
-from . import streams
+from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
@@ -200,8 +200,12 @@ class LLMHub:
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
-            return (next(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.sync_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return streams.first_chunk(plan, chunks), chunks
+            return timeouts.run_sync(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = self._drive(plan, attempt)
         if stream:
@@ -258,8 +262,12 @@ class LLMHub:
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = await client.acompletion(step.target.model, msgs, **args)
-            return (await anext(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.bounded_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return await streams.afirst_chunk(plan, chunks), chunks
+            return await timeouts.within(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         if stream:
@@ -281,7 +289,7 @@ class LLMHub:
         inputs = check_embedding_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
-            lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+            lambda client, model, args: client.aembedding(model, inputs, **args),
         )  # fmt: skip
 
     async def aembedding(
@@ -308,7 +316,7 @@ class LLMHub:
         text = check_text(prompt, "image prompt")
         return self._call(  # type: ignore[no-any-return]
             role, "image", params_override, kwargs,
-            lambda client, model, args: client._image_generation(model, text, allow_running_loop=True, **args),
+            lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
     async def aimage(
@@ -328,7 +336,7 @@ class LLMHub:
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
             role, "speech", params_override, kwargs,
-            lambda client, model, args: client._speech(model, text, args.pop("voice"), allow_running_loop=True, **args),
+            lambda client, model, args: client.aspeech(model, text, args.pop("voice"), **args),
             required=("voice",),
         )  # fmt: skip
 
@@ -350,7 +358,7 @@ class LLMHub:
         audio, name = check_audio(file)
         return self._call(  # type: ignore[no-any-return]
             role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
-            lambda client, model, args: client._transcription(model, audio, allow_running_loop=True, **args),
+            lambda client, model, args: client.atranscription(model, audio, **args),
         )  # fmt: skip
 
     async def atranscription(
@@ -376,7 +384,7 @@ class LLMHub:
         text, docs = check_text(query, "rerank query"), check_documents(documents)
         return self._call(  # type: ignore[no-any-return]
             role, "rerank", params_override, kwargs,
-            lambda client, model, args: client._rerank(model, text, docs, allow_running_loop=True, **args),
+            lambda client, model, args: client.arerank(model, text, docs, **args),
         )  # fmt: skip
 
     async def arerank(
@@ -407,7 +415,7 @@ class LLMHub:
         items = check_moderation_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "moderation", params_override, kwargs,
-            lambda client, model, args: client._moderation(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.amoderation(model, items, **args),
         )  # fmt: skip
 
     async def amoderation(
@@ -437,7 +445,7 @@ class LLMHub:
         items = _responses_input(input, kwargs)
         return self._call(  # type: ignore[no-any-return]
             role, "responses", params_override, kwargs,
-            lambda client, model, args: client.responses(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.aresponses(model, items, **args),
         )  # fmt: skip
 
     async def aresponses(
@@ -520,10 +528,13 @@ class LLMHub:
         method: str,
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
-        invoke: Callable[[Any, str, dict[str, Any]], Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
+
+        ``invoke`` returns the any-llm coroutine, run on any-llm's runner loop (as its sync API does)
+        within the attempt's ``timeout``.
 
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
@@ -532,7 +543,10 @@ class LLMHub:
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
-            return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return timeouts.run_sync(invoke(client, step.target.model, args), bounds.total)
 
         result = self._drive(plan, attempt)
         self._emit_end(plan, result)
@@ -554,47 +568,68 @@ class LLMHub:
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
-            return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return await timeouts.within(invoke(client, step.target.model, args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         await self._aemit_end(plan, result)
         return result
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
+        """Run the plan; whatever ends the call (cancellation, a foreign exception) reports its attempt."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                self._emit(step.event)
-            elif isinstance(step, Wait):
-                self._timer.sleep(step.seconds)
-            else:
-                try:
-                    result = attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    self._emit(step.event)
+                elif isinstance(step, Wait):
+                    self._timer.sleep(step.seconds)
+                else:
+                    try:
+                        result = attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                self._emit(aborted)
+            raise
+        finally:
+            steps.close()
 
     async def _adrive(self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]]) -> T:
+        """The async twin of ``_drive``."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                await self._aemit(step.event)
-            elif isinstance(step, Wait):
-                await self._timer.asleep(step.seconds)
-            else:
-                try:
-                    result = await attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    await self._aemit(step.event)
+                elif isinstance(step, Wait):
+                    await self._timer.asleep(step.seconds)
+                else:
+                    try:
+                        result = await attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                await self._aemit(aborted)
+            raise
+        finally:
+            steps.close()
 
     def _emit(self, event: CallEvent) -> None:
         self._observe(event)

@@ -54,6 +54,11 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
 TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 """Modes whose roles may carry ``tools:`` and ``tool_choice:``."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Seconds an attempt may take when no ``timeout`` is configured (a stream: until its first chunk)."""
+
+_CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (default: the timeout)."
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(
@@ -113,6 +118,7 @@ class ProviderConfig(_Frozen):
         ),
     )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
     extra_params: list[str] = Field(
@@ -198,6 +204,7 @@ class RoleConfig(_Frozen):
     )
     description: str | None = None
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
@@ -212,6 +219,7 @@ class DefaultsConfig(_Frozen):
     mode: Mode | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
 
 
@@ -255,6 +263,7 @@ class Target(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict)
     transport: Literal["httpx", "aiohttp"] = "httpx"
     timeout: float | None = None
+    chunk_timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
