@@ -12,7 +12,10 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .cache.config import CacheConfig
+
 __all__ = [
+    "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
@@ -183,6 +186,7 @@ class RoleConfig(_Frozen):
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
+    cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
 class DefaultsConfig(_Frozen):
@@ -194,6 +198,7 @@ class DefaultsConfig(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(None, gt=0)
     retry: RetryPolicy | None = None
+    cache: CacheConfig | None = Field(None, description="Response cache for roles without their own cache:.")
 
 
 class EnvOverlay(_Frozen):
