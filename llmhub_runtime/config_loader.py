@@ -74,7 +74,9 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int], list[ConfigP
         column = mark.column + 1 if mark else None
         where = f"{path}:{line}:{column}" if line else path
         detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ConfigSyntaxError(f"{where}: invalid YAML: {detail}", path=path, line=line, column=column) from None
+        raise ConfigSyntaxError(
+            f"{where}: invalid YAML: {detail}", path=path, line=line, column=column
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigSyntaxError(f"{path}: invalid YAML: {exc}", path=path) from None
     finally:
@@ -86,7 +88,9 @@ def _parse_yaml(text: str, path: str) -> tuple[Any, dict[Loc, int], list[ConfigP
     return data, lines, problems
 
 
-def _collect_lines(node: Any, loc: Loc, lines: dict[Loc, int], problems: list[ConfigProblem], path: str) -> None:
+def _collect_lines(
+    node: Any, loc: Loc, lines: dict[Loc, int], problems: list[ConfigProblem], path: str
+) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
     import yaml
 
@@ -96,7 +100,9 @@ def _collect_lines(node: Any, loc: Loc, lines: dict[Loc, int], problems: list[Co
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(ConfigProblem(_render((*loc, key)), f"duplicate key {key!r}", path=path, line=line))
+                problems.append(
+                    ConfigProblem(_render((*loc, key)), f"duplicate key {key!r}", path=path, line=line)
+                )
             seen.add(key)
             lines[(*loc, key)] = line
             _collect_lines(value_node, (*loc, key), lines, problems, path)
@@ -123,7 +129,9 @@ def _line(lines: Mapping[Loc, int], loc: Loc) -> int | None:
 # --- validation -------------------------------------------------------------------------------
 
 
-def _validate(data: Any, *, path: str | None, lines: Mapping[Loc, int], problems: list[ConfigProblem]) -> RuntimeConfig:
+def _validate(
+    data: Any, *, path: str | None, lines: Mapping[Loc, int], problems: list[ConfigProblem]
+) -> RuntimeConfig:
     def problem(loc: Loc, message: str, suggestion: str | None = None) -> None:
         problems.append(ConfigProblem(_render(loc), message, path=path, line=_line(lines, loc), suggestion=suggestion))
 

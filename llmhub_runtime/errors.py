@@ -155,7 +155,9 @@ class UnknownRoleError(UsageError, LookupError):
         self.matches = tuple(matches)
         hint = f" Did you mean {' or '.join(repr(m) for m in self.matches)}?" if self.matches else ""
         roles = ", ".join(repr(k) for k in self.known) or "none"
-        super().__init__(f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml.")
+        super().__init__(
+            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml."
+        )
 
 
 class ModeMismatchError(UsageError):

@@ -38,9 +38,6 @@ from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:
-    from .cache.layer import CacheFlag, CacheStats, ResponseCache
-
-if TYPE_CHECKING:
     from any_llm.types.audio import Transcription
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
     from any_llm.types.image import ImagesResponse
@@ -48,6 +45,8 @@ if TYPE_CHECKING:
     from any_llm.types.rerank import RerankResponse
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
+
+    from .cache.layer import CacheFlag, CacheStats, ResponseCache
 
 __all__ = ["LLMHub"]
 

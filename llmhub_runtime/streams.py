@@ -59,7 +59,9 @@ class StreamTracker:
         return error, event
 
 
-def stream(plan: CallPlan, first: Any, rest: Iterator[Any], emit: Callable[[CallEvent], None]) -> Iterator[Any]:
+def stream(
+    plan: CallPlan, first: Any, rest: Iterator[Any], emit: Callable[[CallEvent], None]
+) -> Iterator[Any]:
     """Yield ``first`` then ``rest``, firing the end event when the stream ends or is abandoned."""
     tracker = StreamTracker(plan)
     done = False
