@@ -19,13 +19,14 @@ called.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from ..errors import InvalidInputError
@@ -107,6 +108,21 @@ def _owner() -> tuple[int, int]:
     except RuntimeError:
         task = 0
     return threading.get_ident(), task
+
+
+@dataclass
+class _Entry:
+    """One cached request being answered: where its answer goes, and the flight it leads or follows."""
+
+    role: str
+    key: str
+    config: CacheConfig
+    store: CacheStore
+    read: bool
+    flight: _Flight = field(default_factory=lambda: _Flight())
+    leader: bool = False
+    token: str | None = None
+    """The Redis claim this process holds on the key, if any."""
 
 
 class ResponseCache:
@@ -222,43 +238,85 @@ class ResponseCache:
             flight = self._flights[key] = _Flight()
             return flight, True
 
-    def _land(self, key: str, flight: _Flight, value: bytes | None) -> None:
+    def _local_flight(self, key: str) -> _Flight | None:
+        """An identical call in flight in this process, led by another thread or task."""
         with self._lock:
-            if self._flights.get(key) is flight:
-                del self._flights[key]
-        if not flight.future.done():
-            flight.future.set_result(value)
+            flight = self._flights.get(key)
+        return flight if flight is not None and flight.owner != _owner() else None
 
-    def _wait_remote(self, store: CacheStore, key: str, deadline: float) -> bytes | None:
-        """Another process claimed ``key`` (Redis): poll for its answer until it lands or the claim goes."""
-        assert isinstance(store, RedisStore)
-        pause = 0.01
-        while self._timer.now() < deadline:
-            self._timer.sleep(pause)
-            value = store.get_many([key])[0]
-            if value is not None or not store.claimed(key):
-                return value
-            pause = min(0.2, pause * 2)
+    def _deadline(self, plan: CallPlan) -> float:
+        return self._timer.now() + (plan.call.primary.timeout or 60.0)
+
+    def _claim_or_wait(self, entry: _Entry, plan: CallPlan) -> bytes | None:
+        """On Redis: claim the key for this process, or wait for the process that holds it; its answer or None."""
+        store = entry.store
+        if not isinstance(store, RedisStore):
+            return None
+        try:
+            entry.token = store.claim(entry.key, plan.call.primary.timeout or 60.0)
+            if entry.token is not None or not entry.read:
+                return None
+            deadline, pause = self._deadline(plan), 0.01
+            while self._timer.now() < deadline:
+                self._timer.sleep(pause)
+                value = store.get_many([entry.key])[0]
+                if value is not None or not store.claimed(entry.key):
+                    return value
+                pause = min(0.2, pause * 2)
+        except StoreUnavailableError as exc:
+            self._store_failed(entry.role, exc)
         return None
 
-    async def _await_remote(self, store: CacheStore, key: str, deadline: float) -> bytes | None:
-        assert isinstance(store, RedisStore)
-        pause = 0.01
-        while self._timer.now() < deadline:
-            await self._timer.asleep(pause)
-            value = (await asyncio.to_thread(store.get_many, [key]))[0]
-            if value is not None or not await asyncio.to_thread(store.claimed, key):
-                return value
-            pause = min(0.2, pause * 2)
-        return None
+    def _finish(self, entry: _Entry, raw: bytes | None) -> None:
+        """Store the answer (``None``: the call failed), give up the Redis claim, and wake local followers."""
+        store = entry.store
+        try:
+            if raw is not None:
+                if isinstance(store, RedisStore):
+                    store.set_many([(entry.key, raw)], entry.config.ttl, release=(entry.key, entry.token))
+                else:
+                    store.set_many([(entry.key, raw)], entry.config.ttl)
+                self._count(entry.role, "stored")
+            elif entry.token is not None and isinstance(store, RedisStore):
+                store.release(entry.key, entry.token)
+        except Exception as exc:  # a cache never fails a call
+            self._store_failed(entry.role, exc)
+        finally:
+            if entry.leader:
+                with self._lock:
+                    if self._flights.get(entry.key) is entry.flight:
+                        del self._flights[entry.key]
+                if not entry.flight.future.done():
+                    entry.flight.future.set_result(raw)
 
     # --- chat ---------------------------------------------------------------------------------
 
-    def _chat_key(self, plan: CallPlan, msgs: list[Any], layers: Sequence[Mapping[str, Any] | None]) -> str | None:
-        for layer in layers:
-            if isinstance((layer or {}).get("response_format"), type):
-                return None  # a Python class: any-llm parses into it; only JSON-schema dicts are cached
-        return request_key(plan.call, {"messages": msgs}, layers)
+    def _chat_entry(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        layers: Sequence[Mapping[str, Any] | None],
+        policy: tuple[CacheConfig, bool],
+    ) -> _Entry | None:
+        config, read = policy
+        if self._sampled_bypass(config, plan, layers) or any(
+            isinstance((layer or {}).get("response_format"), type) for layer in layers
+        ):  # a Python class as response_format: any-llm parses into it; only JSON-schema dicts are cached
+            self._count(plan.call.role, "bypassed")
+            return None
+        key = request_key(plan.call, {"messages": msgs}, layers)
+        return _Entry(plan.call.role, key, config, self.store(config), read)
+
+    def _hit(self, plan: CallPlan, raw: bytes, stream: bool) -> tuple[Any, list[Any]]:
+        from any_llm.types.completion import ChatCompletion
+
+        completion = ChatCompletion.model_validate(json.loads(raw))
+        self._count(plan.call.role, "hits")
+        return (replay(completion) if stream else completion), _hit_events(plan)
+
+    def _missed(self, entry: _Entry, plan: CallPlan) -> None:
+        self._count(entry.role, "misses")
+        plan.cache = "miss"
 
     def completion(
         self,
@@ -271,108 +329,35 @@ class ResponseCache:
         policy: tuple[CacheConfig, bool],
     ) -> Any:
         """``hub.completion`` through the cache (sync)."""
-        config, read = policy
-        role = plan.call.role
-        layers = (override, kwargs)
-        key = None if self._sampled_bypass(config, plan, layers) else self._chat_key(plan, msgs, layers)
-        if key is None:
-            self._count(role, "bypassed")
+        entry = self._chat_entry(plan, msgs, (override, kwargs), policy)
+        if entry is None:
             return hub._complete(plan, msgs, override, stream, kwargs)
-        store = self.store(config)
-        if read:
-            hit = self._get(role, store, [key])[0] or self._follow(role, store, key, plan)
-            if hit is not None:
-                return self._chat_hit(hub, plan, hit, stream)
-        return self._chat_miss(hub, plan, msgs, override, stream, kwargs, config, store, key)
-
-    def _follow(self, role: str, store: CacheStore, key: str, plan: CallPlan) -> bytes | None:
-        """Wait for an identical call already in flight here (or, on Redis, in another process)."""
-        with self._lock:
-            flight = self._flights.get(key)
-        if flight is not None and flight.owner != _owner():
-            try:
-                value = flight.future.result(timeout=self._deadline(plan) - self._timer.now())
-            except TimeoutError:
-                value = None
-            if value is not None:
-                return value
-        if isinstance(store, RedisStore):
-            try:
-                if store.claimed(key):
-                    return self._wait_remote(store, key, self._deadline(plan))
-            except StoreUnavailableError as exc:
-                self._store_failed(role, exc)
-        return None
-
-    def _deadline(self, plan: CallPlan) -> float:
-        return self._timer.now() + (plan.call.primary.timeout or 60.0)
-
-    def _chat_hit(self, hub: LLMHub, plan: CallPlan, raw: bytes, stream: bool) -> Any:
-        from any_llm.types.completion import ChatCompletion
-
-        completion = ChatCompletion.model_validate(json.loads(raw))
-        self._count(plan.call.role, "hits")
-        for event in _hit_events(plan):
-            hub._emit(event)
-        return iter(replay(completion)) if stream else completion
-
-    def _chat_miss(
-        self,
-        hub: LLMHub,
-        plan: CallPlan,
-        msgs: list[Any],
-        override: Mapping[str, Any] | None,
-        stream: bool,
-        kwargs: Mapping[str, Any],
-        config: CacheConfig,
-        store: CacheStore,
-        key: str,
-    ) -> Any:
-        role = plan.call.role
-        self._count(role, "misses")
-        plan.cache = "miss"
-        flight, leader = self._lead(key)
-        token = self._claim(role, store, key, plan) if leader else None
+        raw = self._get(entry.role, entry.store, [entry.key])[0] if entry.read else None
+        if raw is None and entry.read and (flight := self._local_flight(entry.key)) is not None:
+            with contextlib.suppress(TimeoutError):
+                raw = flight.future.result(timeout=self._deadline(plan) - self._timer.now())
+        if raw is None:
+            entry.flight, entry.leader = self._lead(entry.key)
+            raw = self._claim_or_wait(entry, plan) if entry.leader else None
+            if raw is not None:
+                self._finish(entry, None)  # wakes local followers; the answer is stored already
+        if raw is not None:
+            answer, events = self._hit(plan, raw, stream)
+            for event in events:
+                hub._emit(event)
+            return iter(answer) if stream else answer
+        self._missed(entry, plan)
         try:
             result = hub._complete(plan, msgs, override, stream, kwargs)
         except BaseException:
-            self._settle(store, key, flight, leader, token, None)
+            self._finish(entry, None)
             raise
-        if not stream:
-            raw = _dump(result)
-            self._set(role, store, [(key, raw)], config.ttl)
-            self._settle(store, key, flight, leader, token, raw)
-            return result
-        return self._record_stream(result, role, store, key, config, flight, leader, token)
+        if stream:
+            return self._record_stream(result, entry)
+        self._finish(entry, _dump(result))
+        return result
 
-    def _claim(self, role: str, store: CacheStore, key: str, plan: CallPlan) -> str | None:
-        if not isinstance(store, RedisStore):
-            return None
-        try:
-            return store.claim(key, plan.call.primary.timeout or 60.0)
-        except StoreUnavailableError as exc:
-            self._store_failed(role, exc)
-            return None
-
-    def _settle(
-        self, store: CacheStore, key: str, flight: _Flight, leader: bool, token: str | None, raw: bytes | None
-    ) -> None:
-        if token is not None and isinstance(store, RedisStore):
-            store.release(key, token)
-        if leader:
-            self._land(key, flight, raw)
-
-    def _record_stream(
-        self,
-        chunks: Iterator[Any],
-        role: str,
-        store: CacheStore,
-        key: str,
-        config: CacheConfig,
-        flight: _Flight,
-        leader: bool,
-        token: str | None,
-    ) -> Iterator[Any]:
+    def _record_stream(self, chunks: Iterator[Any], entry: _Entry) -> Iterator[Any]:
         seen: list[Any] = []
         raw: bytes | None = None
         try:
@@ -380,9 +365,14 @@ class ResponseCache:
                 seen.append(chunk)
                 yield chunk
             raw = _dump(assemble(seen))
-            self._set(role, store, [(key, raw)], config.ttl)
         finally:
-            self._settle(store, key, flight, leader, token, raw)
+            self._finish(entry, raw)  # only a stream that ran to its end is stored
+
+    async def _io(self, entry: _Entry, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store step: inline for the memory store, on a worker thread for files and Redis."""
+        if isinstance(entry.store, MemoryStore):
+            return fn(*args)
+        return await asyncio.to_thread(fn, *args)
 
     async def acompletion(
         self,
@@ -394,83 +384,37 @@ class ResponseCache:
         kwargs: Mapping[str, Any],
         policy: tuple[CacheConfig, bool],
     ) -> Any:
-        """``hub.acompletion`` through the cache."""
-        config, read = policy
-        role = plan.call.role
-        layers = (override, kwargs)
-        key = None if self._sampled_bypass(config, plan, layers) else self._chat_key(plan, msgs, layers)
-        if key is None:
-            self._count(role, "bypassed")
+        """``hub.acompletion`` through the cache: the twin of ``completion``."""
+        entry = self._chat_entry(plan, msgs, (override, kwargs), policy)
+        if entry is None:
             return await hub._acomplete(plan, msgs, override, stream, kwargs)
-        store = self.store(config)
-        if read:
-            hit = (await self._aget(role, store, [key]))[0] or await self._afollow(role, store, key, plan)
-            if hit is not None:
-                from any_llm.types.completion import ChatCompletion
-
-                completion = ChatCompletion.model_validate(json.loads(hit))
-                self._count(role, "hits")
-                for event in _hit_events(plan):
-                    await hub._aemit(event)
-                return _aiter(replay(completion)) if stream else completion
-        self._count(role, "misses")
-        plan.cache = "miss"
-        flight, leader = self._lead(key)
-        token = (
-            await asyncio.to_thread(self._claim, role, store, key, plan)
-            if leader and isinstance(store, RedisStore)
-            else None
-        )
+        raw = (await self._io(entry, self._get, entry.role, entry.store, [entry.key]))[0] if entry.read else None
+        if raw is None and entry.read and (flight := self._local_flight(entry.key)) is not None:
+            timeout = self._deadline(plan) - self._timer.now()
+            with contextlib.suppress(TimeoutError):  # shielded: a cancelled follower must not cancel the leader
+                raw = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(flight.future)), timeout)
+        if raw is None:
+            entry.flight, entry.leader = self._lead(entry.key)
+            raw = await self._io(entry, self._claim_or_wait, entry, plan) if entry.leader else None
+            if raw is not None:
+                self._finish(entry, None)
+        if raw is not None:
+            answer, events = self._hit(plan, raw, stream)
+            for event in events:
+                await hub._aemit(event)
+            return _aiter(answer) if stream else answer
+        self._missed(entry, plan)
         try:
             result = await hub._acomplete(plan, msgs, override, stream, kwargs)
         except BaseException:
-            await asyncio.to_thread(self._settle, store, key, flight, leader, token, None)
+            await asyncio.shield(self._io(entry, self._finish, entry, None))
             raise
-        if not stream:
-            raw = _dump(result)
-            await self._aset(role, store, [(key, raw)], config.ttl)
-            self._settle_soon(store, key, flight, leader, token, raw)
-            return result
-        return self._arecord_stream(result, role, store, key, config, flight, leader, token)
+        if stream:
+            return self._arecord_stream(result, entry)
+        await self._io(entry, self._finish, entry, _dump(result))
+        return result
 
-    def _settle_soon(
-        self, store: CacheStore, key: str, flight: _Flight, leader: bool, token: str | None, raw: bytes | None
-    ) -> None:
-        if token is None:
-            self._settle(store, key, flight, leader, None, raw)
-        else:  # releasing a Redis claim is I/O: not on the loop
-            threading.Thread(target=self._settle, args=(store, key, flight, leader, token, raw), daemon=True).start()
-
-    async def _afollow(self, role: str, store: CacheStore, key: str, plan: CallPlan) -> bytes | None:
-        with self._lock:
-            flight = self._flights.get(key)
-        if flight is not None and flight.owner != _owner():
-            timeout = self._deadline(plan) - self._timer.now()
-            try:  # shielded: a cancelled follower must not cancel the leader's flight
-                value = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(flight.future)), timeout)
-            except TimeoutError:
-                value = None
-            if value is not None:
-                return value
-        if isinstance(store, RedisStore):
-            try:
-                if await asyncio.to_thread(store.claimed, key):
-                    return await self._await_remote(store, key, self._deadline(plan))
-            except StoreUnavailableError as exc:
-                self._store_failed(role, exc)
-        return None
-
-    async def _arecord_stream(
-        self,
-        chunks: AsyncIterator[Any],
-        role: str,
-        store: CacheStore,
-        key: str,
-        config: CacheConfig,
-        flight: _Flight,
-        leader: bool,
-        token: str | None,
-    ) -> AsyncIterator[Any]:
+    async def _arecord_stream(self, chunks: AsyncIterator[Any], entry: _Entry) -> AsyncIterator[Any]:
         seen: list[Any] = []
         raw: bytes | None = None
         try:
@@ -478,9 +422,8 @@ class ResponseCache:
                 seen.append(chunk)
                 yield chunk
             raw = _dump(assemble(seen))
-            await self._aset(role, store, [(key, raw)], config.ttl)
         finally:
-            self._settle_soon(store, key, flight, leader, token, raw)
+            await asyncio.shield(self._io(entry, self._finish, entry, raw))
 
     # --- embeddings ---------------------------------------------------------------------------
 

@@ -61,13 +61,18 @@ class RedisStore:
         values: list[bytes | None] = self._run("mget", [_PREFIX + key for key in keys])
         return values
 
-    def set_many(self, items: Sequence[tuple[str, bytes]], ttl: float | None) -> None:
+    def set_many(
+        self, items: Sequence[tuple[str, bytes]], ttl: float | None, *, release: tuple[str, str | None] | None = None
+    ) -> None:
+        """Store ``items``; with ``release=(key, token)`` also give up that claim, in the same round trip."""
         if not items:
             return
         try:
             pipe = self._client.pipeline(transaction=False)
             for key, value in items:
                 pipe.set(_PREFIX + key, value, px=None if ttl is None else max(1, int(ttl * 1000)))
+            if release is not None and release[1] is not None:
+                self._release(keys=[_FLIGHT + release[0]], args=[release[1]], client=pipe)
             pipe.execute()
         except self._errors as exc:
             raise StoreUnavailableError(f"Redis at {_public(self.url)}: {type(exc).__name__}") from None
