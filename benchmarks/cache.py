@@ -24,9 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.harness import ServerProcess  # noqa: E402
-from llmhub_runtime import LLMHub  # noqa: E402
-from llmhub_runtime.testing.redis import RedisServer, redis_server_available  # noqa: E402
+from benchmarks.harness import ServerProcess
+from llmhub_runtime import LLMHub
+from llmhub_runtime.testing.redis import RedisServer, redis_server_available
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,6 +40,11 @@ def config(base: str, cache: dict[str, Any] | None) -> dict[str, Any]:
         for role in roles.values():
             role["cache"] = cache
     return {"providers": {"bench": {"kind": "openai", "api_base": base, "env_key": None}}, "roles": roles}
+
+
+def times(value: float, digits: int = 2) -> str:
+    """A ratio as ``0.25x``."""
+    return f"{value:.{digits}f}x"
 
 
 def median_us(call: Callable[[int], Any], n: int) -> float:
@@ -68,7 +73,8 @@ def chat_section(server: ServerProcess, backends: dict[str, dict[str, Any]], n: 
             tag = f"{name}-{time.time_ns()}"
             miss = median_us(lambda i, tag=tag: hub.completion("chat", f"question {tag} {i}"), n)  # type: ignore[misc]
         lines.append(
-            f"| {name} | {hit:,.0f} | {miss:,.0f} | {baseline:,.0f} | {hit / baseline:.3f}× | {miss / baseline:.2f}× |"
+            f"| {name} | {hit:,.0f} | {miss:,.0f} | {baseline:,.0f} "
+            f"| {times(hit / baseline, 3)} | {times(miss / baseline)} |"
         )
     return [*lines, ""]
 
@@ -91,13 +97,14 @@ def embed_section(server: ServerProcess, backends: dict[str, dict[str, Any]], do
         start = time.perf_counter()
         for i in range(0, len(items), batch):
             hub.embedding("embed", items[i : i + batch])
-        return server.stats()["requests"], time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        return server.stats()["requests"] - 1, elapsed  # less the stats request itself
 
     with LLMHub(config=config(server.base, None)) as plain:
         plain.embedding("embed", ["warm up"])
         first_n, first_s = run_pass(plain, texts)
         second_n, second_s = run_pass(plain, changed)
-    lines.append(f"| no cache | {first_n} | {first_s:.2f} | {second_n} | {docs:,} | {second_s:.2f} | 1.00× |")
+    lines.append(f"| no cache | {first_n} | {first_s:.2f} | {second_n} | {docs:,} | {second_s:.2f} | {times(1.0)} |")
     for name, cache in backends.items():
         with LLMHub(config=config(server.base, {**cache, "max_entries": docs * 2})) as hub:
             hub.embedding("embed", ["warm up"])
@@ -105,7 +112,8 @@ def embed_section(server: ServerProcess, backends: dict[str, dict[str, Any]], do
             requests, seconds = run_pass(hub, changed)
             sent = hub.cache_stats()["embed"].misses - docs - 1
         lines.append(
-            f"| {name} | {first_n} | {first_s:.2f} | {requests} | {sent:,} | {seconds:.2f} | {seconds / second_s:.2f}× |"
+            f"| {name} | {first_n} | {first_s:.2f} | {requests} | {sent:,} | {seconds:.2f} "
+            f"| {times(seconds / second_s)} |"
         )
     return [*lines, ""]
 
