@@ -26,7 +26,14 @@ from .models import RuntimeConfig
 from .providers import known_provider_ids
 from .resolver import ConfigProblemError, Loc, build_call, close_matches, mode_problem, provider_entry
 
-__all__ = ["CONFIG_ENV_VAR", "config_from_dict", "default_config_path", "load_config"]
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "config_from_dict",
+    "default_config_path",
+    "load_config",
+    "load_runtime_config",
+    "parse_runtime_config",
+]
 
 CONFIG_ENV_VAR = "LLMHUB_CONFIG"
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
@@ -292,3 +299,16 @@ def _semantic_problems(config: RuntimeConfig) -> Iterator[tuple[Loc, str, str | 
             problem = mode_problem(config.defaults.provider, kind, mode) if mode else None
             if problem is not None:
                 yield ("defaults", "mode"), problem, None
+
+
+# --- llmhub-runtime 1.x's names (see docs/migration.md) ---------------------------------------------
+
+
+def load_runtime_config(path: str | os.PathLike[str]) -> RuntimeConfig:
+    """llmhub-runtime 1.x's name for ``load_config(path)``: llmhub's validation, llmhub's ``ConfigError`` subclasses."""
+    return load_config(path)
+
+
+def parse_runtime_config(data: Mapping[str, Any]) -> RuntimeConfig:
+    """llmhub-runtime 1.x's name for ``config_from_dict(data)``: a ``ConfigError`` subclass when invalid."""
+    return config_from_dict(data)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams
 from .clients import ClientPool, close_client, read_credential
+from .compat import PayloadCallback, check_env, with_payload_hooks
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
@@ -53,7 +54,7 @@ T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
 _MODE_OF: dict[str, tuple[str, ...]] = {
-    "completion": ("chat", "tool"),
+    "completion": ("chat", "tool", "audio", "other"),
     "embedding": ("embedding",),
     "image": ("image",),
     "speech": ("speech",),
@@ -78,6 +79,10 @@ class LLMHub:
     def __init__(
         self,
         config_path: str | os.PathLike[str] | None = None,
+        config_obj: RuntimeConfig | Mapping[str, Any] | None = None,
+        strict_env: bool = False,
+        on_before_call: PayloadCallback | None = None,
+        on_after_call: PayloadCallback | None = None,
         *,
         config: RuntimeConfig | Mapping[str, Any] | None = None,
         hooks: Sequence[object] = (),
@@ -85,6 +90,16 @@ class LLMHub:
         env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
+        """``config_obj``, ``strict_env``, ``on_before_call`` and ``on_after_call`` are llmhub-runtime 1.x's.
+
+        ``config_obj`` is ``config``'s 1.x name; ``strict_env=True`` checks every API key the config names
+        now (``EnvVarMissingError``, i.e. ``MissingCredentialError``); the two callables get 1.x's payload
+        dicts once per call (``llmhub_runtime.compat``). See docs/migration.md.
+        """
+        if config_obj is not None:
+            if config is not None:
+                raise e.UsageError("Pass config= or its 1.x name config_obj=, not both.")
+            config = config_obj
         if config is not None and config_path is not None:
             raise e.UsageError("Pass either config_path= or config=, not both.")
         if config is None:
@@ -97,10 +112,15 @@ class LLMHub:
             raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
         self._resolver = Resolver(runtime, strict=strict, env=env)
         self._ledger = UsageLedger()
-        self._hooks = HookRunner(hooks)
+        self._hooks = HookRunner(with_payload_hooks(self, hooks, on_before_call, on_after_call))
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self.strict_env = strict_env
+        self.on_before_call = on_before_call
+        self.on_after_call = on_after_call
+        if strict_env:
+            check_env(self)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -154,8 +174,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         **kwargs: Any,
     ) -> ChatCompletion: ...
@@ -165,8 +185,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         **kwargs: Any,
     ) -> Iterator[ChatCompletionChunk]: ...
@@ -176,8 +196,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
@@ -186,13 +206,13 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
         """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
@@ -211,8 +231,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         **kwargs: Any,
     ) -> ChatCompletion: ...
@@ -222,8 +242,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         **kwargs: Any,
     ) -> AsyncIterator[ChatCompletionChunk]: ...
@@ -233,8 +253,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]: ...
@@ -243,13 +263,13 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
@@ -270,7 +290,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
@@ -285,7 +304,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
@@ -299,7 +317,7 @@ class LLMHub:
     # --- images, audio, rerank, moderation, responses -------------------------------------------
 
     def image(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Generate images from ``prompt`` with an ``image`` role (``n``, ``size``, ... from params or kwargs)."""
         text = check_text(prompt, "image prompt")
@@ -309,7 +327,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aimage(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Async twin of ``image``."""
         text = check_text(prompt, "image prompt")
@@ -318,9 +336,7 @@ class LLMHub:
             lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
-    def speech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> bytes:
+    def speech(self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any) -> bytes:
         """Speak ``input`` with a ``speech`` role; the audio bytes. ``voice`` comes from params or kwargs."""
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
@@ -330,7 +346,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aspeech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> bytes:
         """Async twin of ``speech``."""
         text = check_text(input, "speech input")
@@ -341,7 +357,7 @@ class LLMHub:
         )  # fmt: skip
 
     def transcription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Transcribe ``file`` (bytes, a path or a binary file object) with a ``transcription`` role."""
         audio, name = check_audio(file)
@@ -351,7 +367,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def atranscription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Async twin of ``transcription``."""
         audio, name = check_audio(file)
@@ -365,7 +381,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -381,7 +396,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -396,7 +410,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -411,7 +424,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -426,7 +438,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -441,7 +452,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -503,8 +513,12 @@ class LLMHub:
         keys = [read_credential(target, role) for target in call.targets]
         return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
 
-    def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
+    def _chat_plan(
+        self, role: str, messages: Any, stream: bool, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[CallPlan, list[Any]]:
         plan = self._prepare(role, "completion", stream)
+        if plan.call.mode == "tool":
+            _check_tools_given(plan, override, kwargs)
         return plan, check_messages(messages)
 
     def _call(
@@ -656,6 +670,16 @@ def _check_required(
                     f"{method}() needs {name}= for role {plan.call.role!r} (target {target.label}): set it in the "
                     f"role's params (params: {{{name}: ...}}) or pass {name}=... in the call."
                 )
+
+
+def _check_tools_given(plan: CallPlan, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> None:
+    """A ``tool`` role without ``tools:`` (as 1.x files have them) needs ``tools=`` in each call."""
+    for target in plan.call.targets:
+        if not _arguments(target, override, kwargs, False, None).get("tools"):
+            raise e.InvalidInputError(
+                f"Role {plan.call.role!r} has mode 'tool' but no tools for target {target.label}: pass tools=[...] "
+                "in the call, or list them under the role's 'tools:' in llmhub.yaml."
+            )
 
 
 def _responses_input(value: Any, kwargs: Mapping[str, Any]) -> str | list[Any]:
