@@ -33,7 +33,7 @@ from .inputs import (
     check_responses_input,
     check_text,
 )
-from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
+from .models import LEGACY_MODES, MODE_METHODS, ResolvedCall, RuntimeConfig, Target
 from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
@@ -651,7 +651,8 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
-    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
+    accepted = tuple(m for m in _MODE_OF[method] if m not in LEGACY_MODES)  # 1.x's audio/other go unsaid
+    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=accepted,
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
