@@ -96,7 +96,10 @@ def test_a_generated_file_runs_every_role(published_env: StandInServer) -> None:
     with LLMHub(GENERATED) as hub:
         answer = hub.completion("llm.inference", "hello")  # anthropic
         assert answer.choices[0].message.content == "Stand-in reply to: hello"
-        assert (server.last_request.api, server.last_request.model) == ("anthropic-messages", "claude-3-5-sonnet-20241022")
+        assert (server.last_request.api, server.last_request.model) == (
+            "anthropic-messages",
+            "claude-3-5-sonnet-20241022",
+        )
 
         for role in ("llm.preprocess", "llm.voice", "llm.misc"):  # chat, and 1.x's audio and other
             reply = hub.completion(role, [{"role": "user", "content": f"via {role}"}])
@@ -121,7 +124,7 @@ async def test_legacy_modes_async_and_their_mismatch(published_env: StandInServe
     with LLMHub(GENERATED) as hub:
         reply = await hub.acompletion("llm.voice", "hello voice")
         assert reply.choices[0].message.content == "Stand-in reply to: hello voice"
-        with pytest.raises(ModeMismatchError, match="Role 'llm.misc' has mode 'other', but embedding"):
+        with pytest.raises(ModeMismatchError, match=r"Role 'llm\.misc' has mode 'other', but embedding"):
             hub.embedding("llm.misc", "x")
         with pytest.raises(ModeMismatchError) as caught:
             hub.completion("llm.embedding", "x")
