@@ -13,6 +13,9 @@ the call has returned or raised, because only then are the response and the erro
 refused before any network (unknown role, wrong mode, missing key, bad input) fires neither, as
 it fires no hook. A callable that raises is logged and ignored, like any hook. For ``stream=True``
 the after-payload's ``response`` is the stream, sent when the stream is handed back.
+
+Also here: ``check_env`` (``strict_env=True``) and ``legacy_notes`` (what ``llmhub check`` says about
+1.x file shapes it accepts). Every 1.x name and behaviour: docs/migration.md.
 """
 
 from __future__ import annotations
