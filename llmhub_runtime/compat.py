@@ -29,12 +29,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .clients import read_credential
 from .errors import MissingCredentialError
-from .hooks import CallEvent
-from .models import LLMMode
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the rest is imported where used: ``import llmhub_runtime.hub`` stays light
+    from .hooks import CallEvent
     from .hub import LLMHub
     from .resolver import Resolver
 
@@ -179,12 +177,16 @@ def check_env(hub: LLMHub) -> None:
     for name, entry in hub.config.providers.items():
         if entry.env_key is not None and not os.environ.get(entry.env_key, "").strip():
             raise MissingCredentialError(entry.env_key, name)
+    from .clients import read_credential
+
     for role in hub.roles:
         for target in hub.resolve(role).targets:
             read_credential(target, role)
 
 
 def _where(event: CallEvent) -> Payload:
+    from .models import LLMMode
+
     mode: str = event.mode
     return {"role": event.role, "provider": event.provider, "model": event.model, "mode": LLMMode(mode)}
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams
 from .clients import ClientPool, close_client, read_credential
-from .compat import PayloadCallback, check_env, with_payload_hooks
+from .compat import check_env, with_payload_hooks
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from any_llm.types.rerank import RerankResponse
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
+
+    from .compat import PayloadCallback
 
 __all__ = ["LLMHub"]
 
