@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # the rest is imported where used: ``import llmhub_runtime.hu
 
 __all__ = [
     "CALL_METHODS",
+    "CallContext",
+    "CallResult",
     "Payload",
     "PayloadCallback",
     "PayloadHooks",
@@ -50,6 +52,10 @@ logger = logging.getLogger("llmhub_runtime")
 
 Payload = dict[str, Any]
 PayloadCallback = Callable[[Payload], object]
+CallContext = Payload
+"""1.x's name (in ``llmhub_runtime.hub``) for the before-payload's type."""
+CallResult = Payload
+"""1.x's name (in ``llmhub_runtime.hub``) for the after-payload's type."""
 
 CALL_METHODS: tuple[str, ...] = tuple(
     f"{prefix}{name}"

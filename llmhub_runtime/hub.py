@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams
 from .clients import ClientPool, close_client, read_credential
-from .compat import check_env, with_payload_hooks
+from .compat import CallContext, CallResult, check_env, with_payload_hooks  # noqa: F401 - 1.x's hook types live here
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
