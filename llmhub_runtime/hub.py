@@ -19,18 +19,21 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from . import errors as e
-from . import streams
+from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
 from .compat import CallContext, CallResult, check_env, with_payload_hooks  # noqa: F401 - 1.x's hook types live here
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
+    check_call_params,
     check_documents,
     check_embedding_input,
     check_messages,
     check_moderation_input,
+    check_override,
     check_responses_input,
+    check_role_name,
     check_text,
 )
 from .models import LEGACY_MODES, MODE_METHODS, ResolvedCall, RuntimeConfig, Target
@@ -155,7 +158,7 @@ class LLMHub:
 
     def resolve(self, role: str) -> ResolvedCall:
         """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
-        return self._resolver.resolve(role)
+        return self._resolver.resolve(check_role_name(role))
 
     def usage(self) -> UsageReport:
         """Calls, errors, tokens, latency p50/p95 and cost so far, per role and per target."""
@@ -219,8 +222,12 @@ class LLMHub:
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
-            return (next(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.sync_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return streams.first_chunk(plan, chunks), chunks
+            return timeouts.run_sync(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = self._drive(plan, attempt)
         if stream:
@@ -277,8 +284,12 @@ class LLMHub:
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = await client.acompletion(step.target.model, msgs, **args)
-            return (await anext(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.bounded_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return await streams.afirst_chunk(plan, chunks), chunks
+            return await timeouts.within(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         if stream:
@@ -299,7 +310,7 @@ class LLMHub:
         inputs = check_embedding_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
-            lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+            lambda client, model, args: client.aembedding(model, inputs, **args),
         )  # fmt: skip
 
     async def aembedding(
@@ -325,7 +336,7 @@ class LLMHub:
         text = check_text(prompt, "image prompt")
         return self._call(  # type: ignore[no-any-return]
             role, "image", params_override, kwargs,
-            lambda client, model, args: client._image_generation(model, text, allow_running_loop=True, **args),
+            lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
     async def aimage(
@@ -343,7 +354,7 @@ class LLMHub:
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
             role, "speech", params_override, kwargs,
-            lambda client, model, args: client._speech(model, text, args.pop("voice"), allow_running_loop=True, **args),
+            lambda client, model, args: client.aspeech(model, text, args.pop("voice"), **args),
             required=("voice",),
         )  # fmt: skip
 
@@ -365,7 +376,7 @@ class LLMHub:
         audio, name = check_audio(file)
         return self._call(  # type: ignore[no-any-return]
             role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
-            lambda client, model, args: client._transcription(model, audio, allow_running_loop=True, **args),
+            lambda client, model, args: client.atranscription(model, audio, **args),
         )  # fmt: skip
 
     async def atranscription(
@@ -390,7 +401,7 @@ class LLMHub:
         text, docs = check_text(query, "rerank query"), check_documents(documents)
         return self._call(  # type: ignore[no-any-return]
             role, "rerank", params_override, kwargs,
-            lambda client, model, args: client._rerank(model, text, docs, allow_running_loop=True, **args),
+            lambda client, model, args: client.arerank(model, text, docs, **args),
         )  # fmt: skip
 
     async def arerank(
@@ -419,7 +430,7 @@ class LLMHub:
         items = check_moderation_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "moderation", params_override, kwargs,
-            lambda client, model, args: client._moderation(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.amoderation(model, items, **args),
         )  # fmt: skip
 
     async def amoderation(
@@ -447,7 +458,7 @@ class LLMHub:
         items = _responses_input(input, kwargs)
         return self._call(  # type: ignore[no-any-return]
             role, "responses", params_override, kwargs,
-            lambda client, model, args: client.responses(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.aresponses(model, items, **args),
         )  # fmt: skip
 
     async def aresponses(
@@ -519,9 +530,11 @@ class LLMHub:
         self, role: str, messages: Any, stream: bool, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
     ) -> tuple[CallPlan, list[Any]]:
         plan = self._prepare(role, "completion", stream)
+        msgs = check_messages(messages)
+        _check_call(plan, "completion", override, kwargs, ())
         if plan.call.mode == "tool":
             _check_tools_given(plan, override, kwargs)
-        return plan, check_messages(messages)
+        return plan, msgs
 
     def _call(
         self,
@@ -529,19 +542,25 @@ class LLMHub:
         method: str,
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
-        invoke: Callable[[Any, str, dict[str, Any]], Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
+        ``invoke`` returns the any-llm coroutine, run on any-llm's runner loop (as its sync API does)
+        within the attempt's ``timeout``.
+
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
         plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        _check_call(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
-            return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return timeouts.run_sync(invoke(client, step.target.model, args), bounds.total)
 
         result = self._drive(plan, attempt)
         self._emit_end(plan, result)
@@ -558,52 +577,73 @@ class LLMHub:
     ) -> Any:
         """The async twin of ``_call``."""
         plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        _check_call(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
-            return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return await timeouts.within(invoke(client, step.target.model, args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         await self._aemit_end(plan, result)
         return result
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
+        """Run the plan; whatever ends the call (cancellation, a foreign exception) reports its attempt."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                self._emit(step.event)
-            elif isinstance(step, Wait):
-                self._timer.sleep(step.seconds)
-            else:
-                try:
-                    result = attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    self._emit(step.event)
+                elif isinstance(step, Wait):
+                    self._timer.sleep(step.seconds)
+                else:
+                    try:
+                        result = attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                self._emit(aborted)
+            raise
+        finally:
+            steps.close()
 
     async def _adrive(self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]]) -> T:
+        """The async twin of ``_drive``."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                await self._aemit(step.event)
-            elif isinstance(step, Wait):
-                await self._timer.asleep(step.seconds)
-            else:
-                try:
-                    result = await attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    await self._aemit(step.event)
+                elif isinstance(step, Wait):
+                    await self._timer.asleep(step.seconds)
+                else:
+                    try:
+                        result = await attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                await self._aemit(aborted)
+            raise
+        finally:
+            steps.close()
 
     def _emit(self, event: CallEvent) -> None:
         self._observe(event)
@@ -658,15 +698,27 @@ def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
-def _check_required(
+def _check_call(
     plan: CallPlan,
     method: str,
     override: Mapping[str, Any] | None,
     kwargs: Mapping[str, Any],
     required: tuple[str, ...],
 ) -> None:
-    for target in plan.call.targets if required else ():
+    """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
+    check_override(override)
+    chat = MODE_METHODS.get(plan.call.mode) == "completion"  # chat, tool, and 1.x's audio and other
+    for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
+
+        def source(name: str, target: Target = target) -> str:
+            if name in kwargs:
+                return f"passed to {method}()"
+            if override and name in override:
+                return "in params_override"
+            return f"in the params of role {target.via_role or plan.call.role!r} ({target.label})"
+
+        check_call_params(args, source, chat=chat)
         for name in required:
             if args.get(name) is None:
                 raise e.InvalidInputError(
@@ -713,7 +765,9 @@ def _arguments(
     """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key.
 
     Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
+    ``stream`` is never taken from params or kwargs (``_check_call`` refuses it): only the call's ``stream=`` streams.
     """
+    override = check_override(override)
     args = dict(target.params)
     if (override and "model" in override) or "model" in kwargs:
         raise e.InvalidInputError(

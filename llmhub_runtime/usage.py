@@ -4,6 +4,9 @@
 percentiles cover the most recent ``WINDOW`` attempts of each role or target. Cost is known only
 when every successful call of the row had a price (``pricing`` on the role or on the provider's
 model); otherwise it is ``None`` — unknown, never zero.
+
+Rows are capped: past ``MAX_ROWS`` roles (or targets), further names — e.g. dynamic role names
+served from ``defaults`` — are counted together in one ``OTHER`` row, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from dataclasses import dataclass, field
 
 from .hooks import CallEvent
 
-__all__ = ["UsageLedger", "UsageReport", "UsageStats"]
+__all__ = ["MAX_ROWS", "OTHER", "UsageLedger", "UsageReport", "UsageStats"]
 
 WINDOW = 1024
+MAX_ROWS = 256
+"""Rows kept per table (roles, targets); names beyond are counted in the ``OTHER`` row."""
+OTHER = "(other)"
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,9 @@ class UsageLedger:
             for rows, key in ((self._roles, event.role), (self._targets, target)):
                 row = rows.get(key)
                 if row is None:
-                    row = rows[key] = _Row()
+                    if len(rows) >= MAX_ROWS:
+                        key = OTHER
+                    row = rows.get(key) or rows.setdefault(key, _Row())
                 row.add(event)
 
     def report(self) -> UsageReport:

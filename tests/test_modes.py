@@ -343,9 +343,10 @@ def _mismatch_message(method: str) -> str:
     role, mode, right = MISMATCHES[method]
     needs = NEEDS.get(method, f"{method!r} role")
     expected = "'chat' or 'tool'" if method == "completion" else repr(method)
+    an = "an" if method[0] in "aeiou" else "a"  # "an 'embedding' role", "an 'image' role"
     return (
-        f"Role {role!r} has mode {mode!r}, but {method}() needs a {needs}. "
-        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at a {expected} role."
+        f"Role {role!r} has mode {mode!r}, but {method}() needs {an} {needs}. "
+        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at {an} {expected} role."
     )
 
 
