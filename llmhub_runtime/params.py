@@ -33,6 +33,8 @@ MODE_METHOD_NAMES: Mapping[str, str] = MappingProxyType(
         "rerank": "arerank",
         "moderation": "amoderation",
         "responses": "aresponses",
+        "audio": "acompletion",  # llmhub-runtime 1.x's modes, served by completion()
+        "other": "acompletion",
     }
 )
 """The ``AnyLLM`` method behind each mode."""
