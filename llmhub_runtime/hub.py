@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
+from .compat import CallContext, CallResult, check_env, with_payload_hooks  # noqa: F401 - 1.x's hook types live here
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is bu
     from openresponses_types import ResponseResource
 
     from .cache.layer import CacheFlag, CacheStats, ResponseCache
+    from .compat import PayloadCallback
     from .models import ResolvedCall, RuntimeConfig, Target
 
 __all__ = ["LLMHub"]
@@ -56,7 +58,7 @@ T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
 _MODE_OF: dict[str, tuple[str, ...]] = {
-    "completion": ("chat", "tool"),
+    "completion": ("chat", "tool", "audio", "other"),
     "embedding": ("embedding",),
     "image": ("image",),
     "speech": ("speech",),
@@ -81,6 +83,10 @@ class LLMHub:
     def __init__(
         self,
         config_path: str | os.PathLike[str] | None = None,
+        config_obj: RuntimeConfig | Mapping[str, Any] | None = None,
+        strict_env: bool = False,
+        on_before_call: PayloadCallback | None = None,
+        on_after_call: PayloadCallback | None = None,
         *,
         config: RuntimeConfig | Mapping[str, Any] | None = None,
         hooks: Sequence[object] = (),
@@ -88,10 +94,20 @@ class LLMHub:
         env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
+        """``config_obj``, ``strict_env``, ``on_before_call`` and ``on_after_call`` are llmhub-runtime 1.x's.
+
+        ``config_obj`` is ``config``'s 1.x name; ``strict_env=True`` checks every API key the config names
+        now (``EnvVarMissingError``, i.e. ``MissingCredentialError``); the two callables get 1.x's payload
+        dicts once per call (``llmhub_runtime.compat``). See docs/migration.md.
+        """
         from .config_loader import config_from_dict, load_config
         from .models import RuntimeConfig
         from .resolver import Resolver
 
+        if config_obj is not None:
+            if config is not None:
+                raise e.UsageError("Pass config= or its 1.x name config_obj=, not both.")
+            config = config_obj
         if config is not None and config_path is not None:
             raise e.UsageError("Pass either config_path= or config=, not both.")
         if config is None:
@@ -104,12 +120,17 @@ class LLMHub:
             raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
         self._resolver = Resolver(runtime, strict=strict, env=env)
         self._ledger = UsageLedger()
-        self._hooks = HookRunner(hooks)
+        self._hooks = HookRunner(with_payload_hooks(self, hooks, on_before_call, on_after_call))
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
         self._cache_layer: ResponseCache | None = None
         self._cached_roles = _uses_cache(self._resolver.config)
+        self.strict_env = strict_env
+        self.on_before_call = on_before_call
+        self.on_after_call = on_after_call
+        if strict_env:
+            check_env(self)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -184,8 +205,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -196,8 +217,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -208,8 +229,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -219,8 +240,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -266,8 +287,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -278,8 +299,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -290,8 +311,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -301,8 +322,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -347,7 +368,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -382,7 +402,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -413,7 +432,7 @@ class LLMHub:
     # --- images, audio, rerank, moderation, responses -------------------------------------------
 
     def image(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Generate images from ``prompt`` with an ``image`` role (``n``, ``size``, ... from params or kwargs)."""
         text = check_text(prompt, "image prompt")
@@ -423,7 +442,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aimage(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Async twin of ``image``."""
         text = check_text(prompt, "image prompt")
@@ -432,9 +451,7 @@ class LLMHub:
             lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
-    def speech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> bytes:
+    def speech(self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any) -> bytes:
         """Speak ``input`` with a ``speech`` role; the audio bytes. ``voice`` comes from params or kwargs."""
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
@@ -444,7 +461,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aspeech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> bytes:
         """Async twin of ``speech``."""
         text = check_text(input, "speech input")
@@ -455,7 +472,7 @@ class LLMHub:
         )  # fmt: skip
 
     def transcription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Transcribe ``file`` (bytes, a path or a binary file object) with a ``transcription`` role."""
         audio, name = check_audio(file)
@@ -465,7 +482,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def atranscription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Async twin of ``transcription``."""
         audio, name = check_audio(file)
@@ -479,7 +496,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -495,7 +511,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -510,7 +525,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -525,7 +539,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -540,7 +553,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -555,7 +567,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -627,6 +638,8 @@ class LLMHub:
         plan = self._prepare(role, "completion", stream)
         msgs = check_messages(messages)
         _check_call(plan, "completion", override, kwargs, ())
+        if plan.call.mode == "tool":
+            _check_tools_given(plan, override, kwargs)
         return plan, msgs
 
     def _call(
@@ -793,9 +806,10 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
-    from .models import MODE_METHODS
+    from .models import LEGACY_MODES, MODE_METHODS
 
-    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
+    accepted = tuple(m for m in _MODE_OF[method] if m not in LEGACY_MODES)  # 1.x's audio/other go unsaid
+    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=accepted,
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
@@ -807,8 +821,10 @@ def _check_call(
     required: tuple[str, ...],
 ) -> None:
     """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
+    from .models import MODE_METHODS
+
     check_override(override)
-    chat = plan.call.mode in ("chat", "tool")
+    chat = MODE_METHODS.get(plan.call.mode) == "completion"  # chat, tool, and 1.x's audio and other
     for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
 
@@ -826,6 +842,16 @@ def _check_call(
                     f"{method}() needs {name}= for role {plan.call.role!r} (target {target.label}): set it in the "
                     f"role's params (params: {{{name}: ...}}) or pass {name}=... in the call."
                 )
+
+
+def _check_tools_given(plan: CallPlan, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> None:
+    """A ``tool`` role without ``tools:`` (as 1.x files have them) needs ``tools=`` in each call."""
+    for target in plan.call.targets:
+        if not _arguments(target, override, kwargs, False, None).get("tools"):
+            raise e.InvalidInputError(
+                f"Role {plan.call.role!r} has mode 'tool' but no tools for target {target.label}: pass tools=[...] "
+                "in the call, or list them under the role's 'tools:' in llmhub.yaml."
+            )
 
 
 def _responses_input(value: Any, kwargs: Mapping[str, Any]) -> str | list[Any]:
