@@ -23,9 +23,9 @@ import httpx
 __all__ = ["ExactErrors", "aiohttp_client"]
 
 
-def aiohttp_client(sdk_name: str) -> httpx.AsyncClient:
-    """``<sdk>.DefaultAioHttpClient()`` (the SDK's own defaults: limits, timeout) with ``ExactErrors`` inside."""
-    return _client_class(importlib.import_module(sdk_name).DefaultAioHttpClient)()
+def aiohttp_client(sdk_name: str, **kwargs: Any) -> httpx.AsyncClient:
+    """``<sdk>.DefaultAioHttpClient(**kwargs)`` (the SDK's defaults: limits, timeout) with ``ExactErrors`` inside."""
+    return _client_class(importlib.import_module(sdk_name).DefaultAioHttpClient)(**kwargs)
 
 
 @functools.cache
@@ -51,9 +51,13 @@ class ExactErrors(httpx.AsyncBaseTransport):
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TimeoutException as exc:
-            raise _exact(exc, request) from exc.__cause__
-        response.stream = _ExactStream(response.stream, request)
-        return response
+            error, cause = _exact(exc, request), exc.__cause__
+            if error is exc:
+                raise
+        else:
+            response.stream = _ExactStream(response.stream, request)
+            return response
+        raise error from cause  # outside the handler: the misnamed timeout is not kept as the context
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -68,12 +72,16 @@ class _ExactStream(httpx.AsyncByteStream):
         try:
             async for chunk in self.inner:
                 yield chunk
+            return
         except httpx.TimeoutException as exc:
-            raise _exact(exc, self.request) from exc.__cause__
+            error, cause = _exact(exc, self.request), exc.__cause__
+            if error is exc:
+                raise
         except httpx.ReadError as exc:
-            if isinstance(exc.__cause__, aiohttp.ClientPayloadError):  # the body ended early: httpx's wording
-                raise httpx.RemoteProtocolError(str(exc), request=self.request) from exc.__cause__
-            raise
+            if not isinstance(exc.__cause__, aiohttp.ClientPayloadError):
+                raise
+            error, cause = httpx.RemoteProtocolError(str(exc), request=self.request), exc.__cause__  # body ended early
+        raise error from cause  # outside the handler, as above
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -9,6 +9,7 @@ method to invoke.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -18,24 +19,26 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from . import errors as e
-from . import streams
+from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
+from .compat import CallContext, CallResult, check_env, with_payload_hooks  # noqa: F401 - 1.x's hook types live here
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
+    check_call_params,
     check_documents,
     check_embedding_input,
     check_messages,
     check_moderation_input,
+    check_override,
     check_responses_input,
+    check_role_name,
     check_text,
 )
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
 
-if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is built, asyncio on the first async call
-    import asyncio
-
+if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is built, not at import
     from any_llm.types.audio import Transcription
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CreateEmbeddingResponse
     from any_llm.types.image import ImagesResponse
@@ -44,6 +47,8 @@ if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is bu
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
 
+    from .cache.layer import CacheFlag, CacheStats, ResponseCache
+    from .compat import PayloadCallback
     from .models import ResolvedCall, RuntimeConfig, Target
 
 __all__ = ["LLMHub"]
@@ -53,7 +58,7 @@ T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
 _MODE_OF: dict[str, tuple[str, ...]] = {
-    "completion": ("chat", "tool"),
+    "completion": ("chat", "tool", "audio", "other"),
     "embedding": ("embedding",),
     "image": ("image",),
     "speech": ("speech",),
@@ -78,6 +83,10 @@ class LLMHub:
     def __init__(
         self,
         config_path: str | os.PathLike[str] | None = None,
+        config_obj: RuntimeConfig | Mapping[str, Any] | None = None,
+        strict_env: bool = False,
+        on_before_call: PayloadCallback | None = None,
+        on_after_call: PayloadCallback | None = None,
         *,
         config: RuntimeConfig | Mapping[str, Any] | None = None,
         hooks: Sequence[object] = (),
@@ -85,10 +94,20 @@ class LLMHub:
         env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
+        """``config_obj``, ``strict_env``, ``on_before_call`` and ``on_after_call`` are llmhub-runtime 1.x's.
+
+        ``config_obj`` is ``config``'s 1.x name; ``strict_env=True`` checks every API key the config names
+        now (``EnvVarMissingError``, i.e. ``MissingCredentialError``); the two callables get 1.x's payload
+        dicts once per call (``llmhub_runtime.compat``). See docs/migration.md.
+        """
         from .config_loader import config_from_dict, load_config
         from .models import RuntimeConfig
         from .resolver import Resolver
 
+        if config_obj is not None:
+            if config is not None:
+                raise e.UsageError("Pass config= or its 1.x name config_obj=, not both.")
+            config = config_obj
         if config is not None and config_path is not None:
             raise e.UsageError("Pass either config_path= or config=, not both.")
         if config is None:
@@ -101,10 +120,17 @@ class LLMHub:
             raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
         self._resolver = Resolver(runtime, strict=strict, env=env)
         self._ledger = UsageLedger()
-        self._hooks = HookRunner(hooks)
+        self._hooks = HookRunner(with_payload_hooks(self, hooks, on_before_call, on_after_call))
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self._cache_layer: ResponseCache | None = None
+        self._cached_roles = _uses_cache(self._resolver.config)
+        self.strict_env = strict_env
+        self.on_before_call = on_before_call
+        self.on_after_call = on_after_call
+        if strict_env:
+            check_env(self)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -139,7 +165,7 @@ class LLMHub:
 
     def resolve(self, role: str) -> ResolvedCall:
         """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
-        return self._resolver.resolve(role)
+        return self._resolver.resolve(check_role_name(role))
 
     def usage(self) -> UsageReport:
         """Calls, errors, tokens, latency p50/p95 and cost so far, per role and per target."""
@@ -148,6 +174,25 @@ class LLMHub:
     def reset_usage(self) -> None:
         """Start counting usage from zero."""
         self._ledger.reset()
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Response-cache counters per role in this process: hits, misses, bypassed, stored, store errors."""
+        return self._cache.stats() if self._cache_layer is not None else {}
+
+    @property
+    def _cache(self) -> ResponseCache:
+        """The response cache, built on first use (so hubs without ``cache:`` never import it)."""
+        layer = self._cache_layer
+        if layer is None:
+            from .cache.layer import ResponseCache
+
+            layer = self._cache_layer = ResponseCache(self._resolver.config, self._timer)
+        return layer
+
+    def _cache_policy(self, role: str, flag: CacheFlag) -> Any:
+        if flag is None and not self._cached_roles:
+            return None
+        return self._cache.policy(role, flag)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -160,9 +205,10 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -171,9 +217,10 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> Iterator[ChatCompletionChunk]: ...
 
@@ -182,9 +229,10 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
 
@@ -192,35 +240,57 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
-        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks.
+
+        ``cache=False`` bypasses the role's response cache, ``cache="refresh"`` replaces its entry.
+        """
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return self._cache.completion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return self._complete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
+
+    def _complete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The uncached sync chat call: drive the plan; a stream is wrapped for usage and events."""
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
             args = _arguments(step.target, params_override, kwargs, stream, client)
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
             if stream:
-                return _open_sync_stream(client, step.target.model, msgs, args)
-            return client.completion(step.target.model, msgs, allow_running_loop=True, **args)
+                chunks = timeouts.sync_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return streams.first_chunk(plan, chunks), chunks
+            return timeouts.run_sync(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = self._drive(plan, attempt)
         if stream:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     @overload
     async def acompletion(
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -229,9 +299,10 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatCompletionChunk]: ...
 
@@ -240,9 +311,10 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]: ...
 
@@ -250,28 +322,45 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
-        import asyncio
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return await self._cache.acompletion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return await self._acomplete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
 
-        plan, msgs = self._chat_plan(role, messages, stream)
+    async def _acomplete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The async twin of ``_complete``."""
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = await client.acompletion(step.target.model, msgs, **args)
-            return (await anext(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.bounded_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return await streams.afirst_chunk(plan, chunks), chunks
+            return await timeouts.within(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         if stream:
             return streams.astream(plan, result[0], result[1], self._aemit)
         await self._aemit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     # --- embeddings -----------------------------------------------------------------------
 
@@ -279,27 +368,62 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
-        """Embeddings for ``input`` (a string or a list of strings) with ``role``."""
+        """Embeddings for ``input`` (a string or a list of strings) with ``role``.
+
+        With a response cache, each text is looked up on its own and only the new ones are sent.
+        """
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            def send(texts: list[str]) -> Any:
+                return self._call(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client.aembedding(model, texts, **args),
+                    plan=plan,
+                )
+
+            return self._cache.embedding(plan, inputs, params_override, kwargs, policy, send, self._emit)  # type: ignore[no-any-return]
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
-            lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+            lambda client, model, args: client.aembedding(model, inputs, **args),
         )  # fmt: skip
 
     async def aembedding(
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
         """Async embeddings for ``input`` with ``role``."""
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            async def send(texts: list[str]) -> Any:
+                return await self._acall(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client.aembedding(model, texts, **args),
+                    plan=plan,
+                )
+
+            return await self._cache.aembedding(plan, inputs, params_override, kwargs, policy, send, self._aemit)  # type: ignore[no-any-return]
         return await self._acall(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
@@ -308,17 +432,17 @@ class LLMHub:
     # --- images, audio, rerank, moderation, responses -------------------------------------------
 
     def image(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Generate images from ``prompt`` with an ``image`` role (``n``, ``size``, ... from params or kwargs)."""
         text = check_text(prompt, "image prompt")
         return self._call(  # type: ignore[no-any-return]
             role, "image", params_override, kwargs,
-            lambda client, model, args: client._image_generation(model, text, allow_running_loop=True, **args),
+            lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
     async def aimage(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Async twin of ``image``."""
         text = check_text(prompt, "image prompt")
@@ -327,19 +451,17 @@ class LLMHub:
             lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
-    def speech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> bytes:
+    def speech(self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any) -> bytes:
         """Speak ``input`` with a ``speech`` role; the audio bytes. ``voice`` comes from params or kwargs."""
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
             role, "speech", params_override, kwargs,
-            lambda client, model, args: client._speech(model, text, args.pop("voice"), allow_running_loop=True, **args),
+            lambda client, model, args: client.aspeech(model, text, args.pop("voice"), **args),
             required=("voice",),
         )  # fmt: skip
 
     async def aspeech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> bytes:
         """Async twin of ``speech``."""
         text = check_text(input, "speech input")
@@ -350,17 +472,17 @@ class LLMHub:
         )  # fmt: skip
 
     def transcription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Transcribe ``file`` (bytes, a path or a binary file object) with a ``transcription`` role."""
         audio, name = check_audio(file)
         return self._call(  # type: ignore[no-any-return]
             role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
-            lambda client, model, args: client._transcription(model, audio, allow_running_loop=True, **args),
+            lambda client, model, args: client.atranscription(model, audio, **args),
         )  # fmt: skip
 
     async def atranscription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Async twin of ``transcription``."""
         audio, name = check_audio(file)
@@ -374,7 +496,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -382,7 +503,7 @@ class LLMHub:
         text, docs = check_text(query, "rerank query"), check_documents(documents)
         return self._call(  # type: ignore[no-any-return]
             role, "rerank", params_override, kwargs,
-            lambda client, model, args: client._rerank(model, text, docs, allow_running_loop=True, **args),
+            lambda client, model, args: client.arerank(model, text, docs, **args),
         )  # fmt: skip
 
     async def arerank(
@@ -390,7 +511,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -405,7 +525,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -413,14 +532,13 @@ class LLMHub:
         items = check_moderation_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "moderation", params_override, kwargs,
-            lambda client, model, args: client._moderation(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.amoderation(model, items, **args),
         )  # fmt: skip
 
     async def amoderation(
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -435,7 +553,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -443,14 +560,13 @@ class LLMHub:
         items = _responses_input(input, kwargs)
         return self._call(  # type: ignore[no-any-return]
             role, "responses", params_override, kwargs,
-            lambda client, model, args: client.responses(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.aresponses(model, items, **args),
         )  # fmt: skip
 
     async def aresponses(
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -471,11 +587,11 @@ class LLMHub:
         """
         self._closed = True
         _close_all(self._clients.drain())
+        if self._cache_layer is not None:
+            self._cache_layer.close()
 
     async def aclose(self) -> None:
         """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
-        import asyncio
-
         self._closed = True
         loop = asyncio.get_running_loop()
         clients = self._clients.drain()
@@ -488,6 +604,8 @@ class LLMHub:
         others = [(owner, client) for owner, client in clients if owner is not loop]
         if others:
             await asyncio.to_thread(_close_all, others)
+        if self._cache_layer is not None:
+            await asyncio.to_thread(self._cache_layer.close)
 
     def __enter__(self) -> LLMHub:
         return self
@@ -514,9 +632,15 @@ class LLMHub:
         keys = [read_credential(target, role) for target in call.targets]
         return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
 
-    def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
+    def _chat_plan(
+        self, role: str, messages: Any, stream: bool, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[CallPlan, list[Any]]:
         plan = self._prepare(role, "completion", stream)
-        return plan, check_messages(messages)
+        msgs = check_messages(messages)
+        _check_call(plan, "completion", override, kwargs, ())
+        if plan.call.mode == "tool":
+            _check_tools_given(plan, override, kwargs)
+        return plan, msgs
 
     def _call(
         self,
@@ -524,19 +648,26 @@ class LLMHub:
         method: str,
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
-        invoke: Callable[[Any, str, dict[str, Any]], Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
+        ``invoke`` returns the any-llm coroutine, run on any-llm's runner loop (as its sync API does)
+        within the attempt's ``timeout``.
+
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
-        plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        plan = plan or self._prepare(role, method, False)
+        _check_call(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
-            return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return timeouts.run_sync(invoke(client, step.target.model, args), bounds.total)
 
         result = self._drive(plan, attempt)
         self._emit_end(plan, result)
@@ -550,57 +681,77 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """The async twin of ``_call``."""
-        plan = self._prepare(role, method, False)
-        import asyncio
-
-        _check_required(plan, method, override, kwargs, required)
+        plan = plan or self._prepare(role, method, False)
+        _check_call(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
-            return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return await timeouts.within(invoke(client, step.target.model, args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         await self._aemit_end(plan, result)
         return result
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
+        """Run the plan; whatever ends the call (cancellation, a foreign exception) reports its attempt."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                self._emit(step.event)
-            elif isinstance(step, Wait):
-                self._timer.sleep(step.seconds)
-            else:
-                try:
-                    result = attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    self._emit(step.event)
+                elif isinstance(step, Wait):
+                    self._timer.sleep(step.seconds)
+                else:
+                    try:
+                        result = attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                self._emit(aborted)
+            raise
+        finally:
+            steps.close()
 
     async def _adrive(self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]]) -> T:
+        """The async twin of ``_drive``."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                await self._aemit(step.event)
-            elif isinstance(step, Wait):
-                await self._timer.asleep(step.seconds)
-            else:
-                try:
-                    result = await attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    await self._aemit(step.event)
+                elif isinstance(step, Wait):
+                    await self._timer.asleep(step.seconds)
+                else:
+                    try:
+                        result = await attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                await self._aemit(aborted)
+            raise
+        finally:
+            steps.close()
 
     def _emit(self, event: CallEvent) -> None:
         self._observe(event)
@@ -626,8 +777,6 @@ class LLMHub:
 
 def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) -> None:
     """Close clients, each on its own loop: the sync ones on any-llm's runner loop."""
-    import asyncio
-
     from any_llm.utils.aio import run_async_in_sync
 
     try:
@@ -646,23 +795,9 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
             logger.debug("llmhub: could not close a client", exc_info=True)
 
 
-def _open_sync_stream(client: Any, model: str, messages: list[Any], args: dict[str, Any]) -> tuple[Any, Any]:
-    """The first chunk and the rest of a sync stream, through llmhub's bridge (``sync_stream``).
-
-    On any-llm's runner thread itself (a sync call from code running there) only any-llm's own
-    bridge can work, so it is used there.
-    """
-    from .sync_stream import SyncStream, on_runner_thread
-
-    if on_runner_thread():
-        result = client.completion(model, messages, allow_running_loop=True, **args)
-        return next(result), result
-    live = SyncStream(lambda: client.acompletion(model, messages, **args))
-    try:
-        return live.first(), live
-    except BaseException:
-        live.close()
-        raise
+def _uses_cache(config: RuntimeConfig) -> bool:
+    """Whether any role (or ``defaults``) has a response cache."""
+    return config.defaults.cache is not None or any(role.cache is not None for role in config.roles.values())
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
@@ -671,27 +806,52 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
-    from .models import MODE_METHODS
+    from .models import LEGACY_MODES, MODE_METHODS
 
-    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
+    accepted = tuple(m for m in _MODE_OF[method] if m not in LEGACY_MODES)  # 1.x's audio/other go unsaid
+    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=accepted,
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
-def _check_required(
+def _check_call(
     plan: CallPlan,
     method: str,
     override: Mapping[str, Any] | None,
     kwargs: Mapping[str, Any],
     required: tuple[str, ...],
 ) -> None:
-    for target in plan.call.targets if required else ():
+    """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
+    from .models import MODE_METHODS
+
+    check_override(override)
+    chat = MODE_METHODS.get(plan.call.mode) == "completion"  # chat, tool, and 1.x's audio and other
+    for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
+
+        def source(name: str, target: Target = target) -> str:
+            if name in kwargs:
+                return f"passed to {method}()"
+            if override and name in override:
+                return "in params_override"
+            return f"in the params of role {target.via_role or plan.call.role!r} ({target.label})"
+
+        check_call_params(args, source, chat=chat)
         for name in required:
             if args.get(name) is None:
                 raise e.InvalidInputError(
                     f"{method}() needs {name}= for role {plan.call.role!r} (target {target.label}): set it in the "
                     f"role's params (params: {{{name}: ...}}) or pass {name}=... in the call."
                 )
+
+
+def _check_tools_given(plan: CallPlan, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> None:
+    """A ``tool`` role without ``tools:`` (as 1.x files have them) needs ``tools=`` in each call."""
+    for target in plan.call.targets:
+        if not _arguments(target, override, kwargs, False, None).get("tools"):
+            raise e.InvalidInputError(
+                f"Role {plan.call.role!r} has mode 'tool' but no tools for target {target.label}: pass tools=[...] "
+                "in the call, or list them under the role's 'tools:' in llmhub.yaml."
+            )
 
 
 def _responses_input(value: Any, kwargs: Mapping[str, Any]) -> str | list[Any]:
@@ -722,7 +882,9 @@ def _arguments(
     """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key.
 
     Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
+    ``stream`` is never taken from params or kwargs (``_check_call`` refuses it): only the call's ``stream=`` streams.
     """
+    override = check_override(override)
     args = dict(target.params)
     if (override and "model" in override) or "model" in kwargs:
         raise e.InvalidInputError(

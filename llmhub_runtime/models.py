@@ -7,21 +7,29 @@ validates a file into; ``ResolvedCall`` is what the resolver hands the hub for o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, field_validator, model_validator
+
+from .cache.config import CacheConfig
+from .redact import mask_mapping, mask_url
 
 __all__ = [
+    "LEGACY_MODES",
+    "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
+    "LLMMode",
     "Mode",
     "Pricing",
     "ProviderConfig",
     "ResolvedCall",
     "RetryPolicy",
     "RoleConfig",
+    "RoleDefaultsConfig",
     "RuntimeConfig",
     "Target",
     "ToolChoice",
@@ -29,8 +37,18 @@ __all__ = [
     "ToolFunction",
 ]
 
-Mode = Literal["chat", "tool", "embedding", "image", "speech", "transcription", "rerank", "moderation", "responses"]
-"""What a role does, and so which hub method calls it (see ``MODE_METHODS``)."""
+Mode = Literal[
+    "chat", "tool", "embedding", "image", "speech", "transcription", "rerank", "moderation", "responses",
+    "audio", "other",
+]  # fmt: skip
+"""What a role does, and so which hub method calls it (see ``MODE_METHODS``).
+
+``audio`` and ``other`` are the legacy modes of llmhub-runtime 1.x (and of ``llmhub generate``): both
+are served by ``completion()`` as chat completions, as 1.x served every role (see docs/migration.md).
+"""
+
+LEGACY_MODES: frozenset[str] = frozenset({"audio", "other"})
+"""Modes kept from llmhub-runtime 1.x; served by ``completion()`` like ``chat``."""
 
 MODES: tuple[str, ...] = get_args(Mode)
 
@@ -45,6 +63,8 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
         "rerank": "rerank",
         "moderation": "moderation",
         "responses": "responses",
+        "audio": "completion",
+        "other": "completion",
     }
 )
 """The hub method for each mode (the async twin is the same name with an ``a`` in front)."""
@@ -52,15 +72,29 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
 TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 """Modes whose roles may carry ``tools:`` and ``tool_choice:``."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Seconds an attempt may take when no ``timeout`` is configured (a stream: until its first chunk)."""
+
+_CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (default: the timeout)."
+
+
+DEFAULT_MAX_ATTEMPTS = 3
+"""Attempts per target when no ``retry:`` says otherwise: like the OpenAI and Anthropic SDKs' defaults
+(2 retries), which llmhub-runtime 1.x users got without knowing; only transient failures are retried."""
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
+    )
 
 
 class RetryPolicy(_Frozen):
     """How often one target is tried and how long to wait between attempts."""
 
-    max_attempts: int = Field(1, ge=1, le=20, description="Attempts per target, the first one included.")
+    max_attempts: int = Field(
+        DEFAULT_MAX_ATTEMPTS, ge=1, le=20, description="Attempts per target, the first one included."
+    )
     backoff: float = Field(0.5, ge=0, le=60, description="Base wait in seconds; doubles each retry, with jitter.")
     max_backoff: float = Field(20.0, ge=0, le=600, description="Cap on one computed wait, in seconds.")
     max_retry_after: float = Field(
@@ -110,11 +144,27 @@ class ProviderConfig(_Frozen):
         ),
     )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
+    extra_params: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provider-specific param names (e.g. top_k) accepted in the params of roles on this provider, "
+            "besides those any-llm declares for the role's mode."
+        ),
+    )
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)  # keys in a URL's userinfo / query never reach JSON output
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)  # headers such as Authorization / x-api-key are masked
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={mask_url(self.api_base)!r})"
 
 
 class FallbackConfig(_Frozen):
@@ -180,10 +230,12 @@ class RoleConfig(_Frozen):
     )
     description: str | None = None
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
+    cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
 class DefaultsConfig(_Frozen):
@@ -194,7 +246,9 @@ class DefaultsConfig(_Frozen):
     mode: Mode | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
+    cache: CacheConfig | None = Field(None, description="Response cache for roles without their own cache:.")
 
 
 class EnvOverlay(_Frozen):
@@ -214,6 +268,21 @@ class RuntimeConfig(_Frozen):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
+    _source: str | None = PrivateAttr(None)
+    """The file it was loaded from (set by the loader), named in error messages."""
+    meta: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Notes the generator (llmhub generate) writes per role: rationale, relaxations_applied, backups. "
+            "Kept for people and 'llmhub explain'; never used to make a call."
+        ),
+    )
+
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _no_defaults(cls, value: Any) -> Any:
+        """``defaults: null`` (as llmhub-runtime 1.x accepted) means no defaults."""
+        return {} if value is None else value
 
     def __repr__(self) -> str:
         return (
@@ -235,9 +304,18 @@ class Target(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict)
     transport: Literal["auto", "httpx", "aiohttp"] = "auto"
     timeout: float | None = None
+    chunk_timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)
 
     @property
     def label(self) -> str:
@@ -290,3 +368,26 @@ class ResolvedCall(_Frozen):
     def __repr__(self) -> str:
         chain = " -> ".join(t.label for t in self.targets)
         return f"ResolvedCall(role={self.role!r}, mode={self.mode!r}, targets={chain!r}, source={self.source!r})"
+
+
+# --- names kept from llmhub-runtime 1.x (see docs/migration.md) ---------------------------------
+
+
+class LLMMode(StrEnum):
+    """Every role mode as a string enum (llmhub-runtime 1.x's name); members equal their strings."""
+
+    chat = "chat"
+    embedding = "embedding"
+    image = "image"
+    audio = "audio"
+    tool = "tool"
+    other = "other"
+    speech = "speech"
+    transcription = "transcription"
+    rerank = "rerank"
+    moderation = "moderation"
+    responses = "responses"
+
+
+RoleDefaultsConfig = DefaultsConfig
+"""llmhub-runtime 1.x's name for the ``defaults:`` block."""

@@ -5,9 +5,10 @@ thread only gets the first chunk once that thread lets go of the GIL: with a fas
 a switch interval (5 ms) late. Here one task on the same runner loop (the hub's sync clients live
 there) opens the stream, hands the first chunk over through a queue and waits, so the loop idles
 and the caller takes the chunk at once; only when the caller asks for the second chunk does the
-task read the rest into the queue, as it arrives. One task reads the whole stream (async
-generators keep one context). Errors reach the caller in order, after the chunks before them;
-``close()`` cancels the task and returns once the provider stream is closed.
+task read the rest into the queue, as it arrives (``timeouts.sync_stream`` uses it). One task
+reads the whole stream (async generators keep one context). Errors reach the caller in order,
+after the chunks before them; ``close()`` cancels the task and returns once the provider stream
+is closed.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ async def _running_loop() -> asyncio.AbstractEventLoop:
 class SyncStream:
     """The stream ``start()`` opens, read by one task on any-llm's runner loop; iterate it from sync code.
 
-    ``first()`` blocks until the first chunk (a failure before it raises there, an empty stream
-    raises ``StopIteration``), so a caller can retry; then iterate for the rest.
+    The first ``next()`` blocks until the first chunk (a failure before it raises there, so a
+    caller can retry); the reading of the rest starts with the second.
     """
 
     def __init__(self, start: Callable[[], Awaitable[AsyncIterator[Any]]]) -> None:
@@ -63,6 +64,7 @@ class SyncStream:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._demand = asyncio.Event()
         self._closed = threading.Event()
+        self._taken = 0
         self._finished = False
         self._loop = _runner_loop()
         self._task = asyncio.run_coroutine_threadsafe(self._read(), self._loop)
@@ -85,21 +87,14 @@ class SyncStream:
             self._queue.put(_DONE)
             self._closed.set()
 
-    def first(self) -> Any:
-        """The first chunk (blocks until it arrives)."""
-        return self._take()
-
     def __iter__(self) -> SyncStream:
         return self
 
     def __next__(self) -> Any:
-        if not self._demand.is_set():
-            self._loop.call_soon_threadsafe(self._demand.set)
-        return self._take()
-
-    def _take(self) -> Any:
         if self._finished:
             raise StopIteration
+        if self._taken and not self._demand.is_set():
+            self._loop.call_soon_threadsafe(self._demand.set)
         item = self._queue.get()
         if item is _DONE:
             self._finished = True
@@ -107,6 +102,7 @@ class SyncStream:
         if isinstance(item, BaseException):
             self._finished = True
             raise item
+        self._taken += 1
         return item
 
     def close(self) -> None:

@@ -1,5 +1,7 @@
 """The public API is exactly what ``__all__`` says, sorted (like httpx's test of the same name)."""
 
+import types
+
 import llmhub_runtime
 from llmhub_runtime.hub import LLMHub
 
@@ -8,9 +10,21 @@ def test_all_is_sorted_and_complete() -> None:
     exported = llmhub_runtime.__all__
     assert exported == sorted(exported)
     public = {name for name in dir(llmhub_runtime) if not name.startswith("_")}
-    modules = {"aiohttp_transport", "clients", "config_loader", "errors", "errors_map", "hooks", "hub", "inputs", "models",
-               "providers", "resolver", "retry", "streams", "sync_stream", "testing", "local", "cli", "annotations", "envs", "usage", "otel", "schema", "typing"}
+    modules = {name for name in public if isinstance(getattr(llmhub_runtime, name), types.ModuleType)}
+    modules.add("annotations")  # from __future__ import annotations
     assert public - modules == set(exported) - {"__version__"}
+
+
+def test_published_1x_names_are_exported() -> None:
+    """llmhub-runtime 1.0.x's ``__all__`` and its other public names (docs/migration.md) stay importable."""
+    from llmhub_runtime import EnvVarMissingError, LLMHub, RuntimeConfig  # 1.0.x's whole __all__
+
+    assert {"LLMHub", "RuntimeConfig", "EnvVarMissingError"} <= set(llmhub_runtime.__all__)
+    assert {"LLMHubRuntimeError", "UnknownProviderError", "LLMMode", "RoleDefaultsConfig"} <= set(
+        llmhub_runtime.__all__
+    )
+    assert EnvVarMissingError is llmhub_runtime.MissingCredentialError
+    assert (LLMHub, RuntimeConfig) == (llmhub_runtime.LLMHub, llmhub_runtime.RuntimeConfig)
 
 
 def test_hub_importable_from_both_places() -> None:

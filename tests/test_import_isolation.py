@@ -1,7 +1,7 @@
 """``import llmhub_runtime`` must not import any provider SDK (they cost seconds).
 
-``from llmhub_runtime import LLMHub`` (what applications write) loads neither an SDK nor pydantic
-nor asyncio: the config models load when the first hub is built, asyncio on the first async call.
+``from llmhub_runtime import LLMHub`` (what applications write) loads neither an SDK nor pydantic:
+the config models load when the first hub is built.
 The time it takes is measured by ``benchmarks/run.py`` (cold start), never here.
 """
 
@@ -24,7 +24,7 @@ def test_import_leaves_provider_sdks_out() -> None:
 
 
 def _loaded_after(code: str) -> list[str]:
-    watched = "{'pydantic', 'pydantic_core', 'yaml', 'any_llm', 'openai', 'anthropic', 'httpx', 'aiohttp', 'asyncio'}"
+    watched = "{'pydantic', 'pydantic_core', 'yaml', 'any_llm', 'openai', 'anthropic', 'httpx', 'aiohttp'}"
     probe = f"import json, sys; {code}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {watched})))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded: list[str] = json.loads(out.stdout)

@@ -42,7 +42,7 @@ class Source:
 def test_first_chunk_comes_without_reading_ahead() -> None:
     source = Source(list(range(5)))
     live = SyncStream(source.opener())
-    assert live.first() == 0
+    assert next(live) == 0
     assert source.pulled == [0]  # any-llm's own bridge has read all five by now
     assert list(live) == [1, 2, 3, 4]
     assert source.closed
@@ -51,7 +51,7 @@ def test_first_chunk_comes_without_reading_ahead() -> None:
 def test_an_error_comes_after_the_chunks_before_it() -> None:
     source = Source(["a", "b", "c"], error=ConnectionError("dropped"))
     live = SyncStream(source.opener())
-    received = [live.first()]
+    received = [next(live)]
     with pytest.raises(ConnectionError, match="dropped"):
         for chunk in live:
             received.append(chunk)
@@ -59,24 +59,24 @@ def test_an_error_comes_after_the_chunks_before_it() -> None:
     assert source.closed
 
 
-def test_a_failure_before_the_first_chunk_raises_from_first() -> None:
+def test_a_failure_before_the_first_chunk_raises_from_the_first_next() -> None:
     source = Source([], error=ValueError("no stream"))
     live = SyncStream(source.opener())
     with pytest.raises(ValueError, match="no stream"):
-        live.first()
+        next(live)
 
 
-def test_an_empty_stream_stops_at_first() -> None:
+def test_an_empty_stream_stops_at_once() -> None:
     live = SyncStream(Source([]).opener())
     with pytest.raises(StopIteration):
-        live.first()
+        next(live)
 
 
 @pytest.mark.parametrize("taken", [1, 2])
 def test_close_closes_the_source_before_returning(taken: int) -> None:
     source = Source(list(range(5)))
     live = SyncStream(source.opener())
-    live.first()
+    next(live)
     if taken == 2:
         next(live)
     live.close()

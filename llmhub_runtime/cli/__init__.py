@@ -13,9 +13,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from .. import __version__
 from ..config_loader import CONFIG_ENV_VAR
 from ..errors import ConfigValidationError, LLMHubError
-from . import _calls, _config, _doctor, _init, _schema, _serve
+from . import _cache, _calls, _config, _doctor, _init, _schema, _serve
 from ._common import CLIError, Formatter, err
 
 __all__ = ["build_parser", "main"]
@@ -33,7 +34,7 @@ Quick start:
   llmhub call llm.inference "Three names for a grey cat"
 
 No key? Run a small model on this machine:
-  llmhub init --local  &&  llmhub serve-local     # then export the line it prints
+  llmhub init --local  &&  llmhub serve-local     # then, in another shell, llmhub call ...
 
 Run 'llmhub COMMAND --help' for examples, e.g. 'llmhub call --help'.
 """
@@ -57,13 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"llmhub.yaml to use (default: ${CONFIG_ENV_VAR} or ./llmhub.yaml)",
     )
     parser.add_argument("--debug", action="store_true", default=False, help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"llmhub {__version__}")
     # The same options after the subcommand ("llmhub explain ROLE --config x.yaml"); SUPPRESS
     # keeps an absent one from overwriting what was given before the subcommand.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (_config, _calls, _init, _schema, _serve, _doctor):
+    for module in (_config, _calls, _init, _schema, _serve, _doctor, _cache):
         module.register(commands, [common])
     return parser
 
