@@ -115,11 +115,10 @@ def run_check(args: argparse.Namespace) -> int:
         if args.json:
             rows = [_problem_dict(p, column) for p in problems]
             out(json.dumps({"ok": False, "path": str(path), "problems": rows}, indent=2))
-        elif isinstance(exc, ConfigSyntaxError):
-            out(exc.message)  # FILE:LINE:COLUMN: ...
         else:
             for problem in problems:
-                out(_problem_line(problem))
+                # A syntax error's own message is FILE:LINE:COLUMN: ..., the column kept.
+                out(exc.message if isinstance(exc, ConfigSyntaxError) else _problem_line(problem))
             count = len(problems)
             out(f"{path}: {count} problem{'s' if count != 1 else ''}")
         return 1

@@ -78,13 +78,13 @@ def test_an_unknown_provider_id_suggests_the_right_one(run: Callable[..., Result
     )
 
 
-def test_yaml_syntax_error_reports_the_line(run: Callable[..., Result], tmp_path: Path) -> None:
+def test_yaml_syntax_error_reports_the_line_and_column(run: Callable[..., Result], tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text("roles:\n  llm.inference:\n    provider: [openai\n    model: x\n", encoding="utf-8")
     result = run("check", str(bad))
     assert result.code == 1
     assert result.out.splitlines() == [
-        f"{bad}:4: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'",
+        f"{bad}:4:10: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'",
         f"{bad}: 1 problem",
     ]
 
@@ -107,6 +107,7 @@ def test_json_output_lists_problems(run: Callable[..., Result], tmp_path: Path) 
         {
             "path": str(bad),
             "line": 5,
+            "column": None,
             "key_path": "roles.r.temprature",
             "message": report["problems"][0]["message"],
             "suggestion": None,
