@@ -113,7 +113,7 @@ def test_llmhub_env_must_be_known_even_without_envs(monkeypatch: pytest.MonkeyPa
 def test_messages_name_the_real_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write(tmp_path, "roles:\n  a: {provider: openai, model: m}\n", "team.yaml")
     hub = LLMHub(path, strict=True)
-    with pytest.raises(UnknownRoleError, match="Add it under 'roles:' in team.yaml\\."):
+    with pytest.raises(UnknownRoleError, match=r"Add it under 'roles:' in team\.yaml\."):
         hub.resolve("b")
     path.write_text("roles:\n  a: {provider: openai, model: m}\ndefaults: {provider: openai, model: m, mode: chat}\n")
     with caplog.at_level(logging.WARNING, logger="llmhub_runtime"):
