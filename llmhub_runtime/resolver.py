@@ -168,6 +168,7 @@ def _target(
     via_role: str | None,
     pricing: Pricing | None = None,
     suggest: Suggester | None = None,
+    chunk_timeout: float | None = None,
 ) -> Target:
     entry = provider_entry(config, provider, loc, suggest)
     kind = entry.kind or provider
@@ -184,6 +185,7 @@ def _target(
         client_args=entry.client_args,
         transport=entry.transport,
         timeout=timeout or entry.timeout or config.defaults.timeout,
+        chunk_timeout=chunk_timeout or entry.chunk_timeout or config.defaults.chunk_timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
         pricing=pricing or entry.pricing.get(model),
         via_role=via_role,
@@ -220,6 +222,7 @@ def _primary(
         model=model,
         params=(("defaults", _defaults_params(config, mode)), ("role", role.params), ("role", _tool_params(role))),
         timeout=role.timeout,
+        chunk_timeout=role.chunk_timeout,
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
@@ -370,6 +373,7 @@ def _inline_target(
             ("fallback", fallback.params),
         ),
         timeout=role.timeout,
+        chunk_timeout=role.chunk_timeout,
         retry=role.retry,
         loc=(*loc, "provider"),
         via_role=name,
