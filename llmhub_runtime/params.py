@@ -2,7 +2,8 @@
 
 A mode's names are the keyword parameters of the ``AnyLLM`` method that serves it
 (``acompletion`` for chat and tool roles, ``aimage_generation`` for image roles, ...), less the
-arguments the hub fills from the call itself (``messages``, ``prompt``, ...). A mode whose
+arguments the hub fills from the call itself (``messages``, ``prompt``, ...), plus the SDKs'
+own pass-through ``extra_headers``, ``extra_body`` and ``extra_query``. A mode whose
 method takes only ``**kwargs`` (embedding, rerank, moderation: every param is
 provider-specific) is not checked: ``accepted_params`` returns ``None`` for it, as it does when
 the source cannot be read. ``tests/test_params.py`` pins the names to the real signatures.
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-__all__ = ["CALL_ARGUMENTS", "MODE_METHOD_NAMES", "accepted_params"]
+__all__ = ["CALL_ARGUMENTS", "MODE_METHOD_NAMES", "SDK_PASSTHROUGH", "accepted_params"]
 
 MODE_METHOD_NAMES: Mapping[str, str] = MappingProxyType(
     {
@@ -53,6 +54,9 @@ CALL_ARGUMENTS: Mapping[str, frozenset[str]] = MappingProxyType(
 _NOT_PARAMS = frozenset({"self", "model", "stream", "timeout", "session_label"})
 """Set by the hub (``stream=``, the role's ``timeout:``) or dead in any-llm."""
 
+SDK_PASSTHROUGH = frozenset({"extra_headers", "extra_body", "extra_query"})
+"""Accepted by the OpenAI- and Anthropic-style SDKs any-llm hands ``**kwargs`` to; always allowed."""
+
 
 @functools.cache
 def accepted_params(mode: str) -> frozenset[str] | None:
@@ -64,7 +68,7 @@ def accepted_params(mode: str) -> frozenset[str] | None:
     if names is None:
         return None
     names -= CALL_ARGUMENTS.get(method, frozenset()) | _NOT_PARAMS
-    return frozenset(names) or None
+    return frozenset(names | SDK_PASSTHROUGH) if names else None
 
 
 @functools.cache

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmhub_runtime import InvalidInputError, LLMHub
+from llmhub_runtime import ConfigValidationError, InvalidInputError, LLMHub, RuntimeConfig
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.timer import FakeTimer
 
@@ -151,7 +151,11 @@ def test_stream_in_params_override_is_refused(
 def test_stream_in_role_params_is_refused(
     make_hub: HubFactory, server: StandInServer, recorder: Recorder, timer: FakeTimer
 ) -> None:
-    hub = hub_for(make_hub, server, recorder, params={"stream": True})
+    with pytest.raises(ConfigValidationError, match="'stream' belongs to the call"):  # a file: refused at load
+        hub_for(make_hub, server, recorder, params={"stream": True})
+    cfg = server.chat_config()
+    cfg["roles"]["llm.inference"] = {"provider": "standin", "model": "m", "params": {"stream": True}}
+    hub = make_hub(RuntimeConfig.model_validate(cfg), hooks=[recorder])  # built in code: refused at the call
     with pytest.raises(InvalidInputError, match=r"'stream' is not a parameter \(in the params of role 'llm.inference'"):
         hub.completion("llm.inference", HI, stream=True)
     assert_nothing_happened(server, recorder, timer)

@@ -10,7 +10,7 @@ def test_all_is_sorted_and_complete() -> None:
     public = {name for name in dir(llmhub_runtime) if not name.startswith("_")}
     modules = {"clients", "config_loader", "errors", "errors_map", "hooks", "hub", "inputs", "models",
                "providers", "redact", "resolver", "retry", "streams", "testing", "local", "cli", "annotations", "envs", "usage", "otel", "schema", "typing", "cache",
-               "interpolation", "params", "yaml_source", "timeouts"}
+               "interpolation", "params", "yaml_source", "timeouts", "adapter_core"}
     assert public - modules == set(exported) - {"__version__"}
 
 
