@@ -10,7 +10,6 @@ set replaces the base's, ``params`` are merged key by key, and new providers and
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -35,8 +34,8 @@ def select_env(config: RuntimeConfig, requested: str | None = None) -> str | Non
 
 
 def config_name(config: RuntimeConfig) -> str:
-    """The name of the file ``config`` was loaded from, for messages (``llmhub.yaml`` when built in code)."""
-    return Path(config._source).name if config._source else "llmhub.yaml"
+    """The file name ``config`` was loaded from, for messages (``llmhub.yaml`` when built in code)."""
+    return config._source or "llmhub.yaml"
 
 
 def bind_env(config: RuntimeConfig, env: str | None) -> RuntimeConfig:

@@ -231,9 +231,9 @@ class UnknownEnvError(UsageError):
     def __init__(self, env: str, known: list[str], *, config: str | None = None, source: str | None = None) -> None:
         self.env = env
         self.known = known
-        origin = f"It comes from {source}. " if source else ""
+        origin = f" (from {source})" if source else ""
         super().__init__(
-            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known) or 'none'}. {origin}"
+            f"Unknown env {env!r}{origin}. Known envs: {', '.join(repr(k) for k in known) or 'none'}. "
             f"Add it under 'envs:' in {config or 'llmhub.yaml'}, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
         )
 

@@ -2,8 +2,7 @@
 
 A mode's names are the keyword parameters of the ``AnyLLM`` method that serves it
 (``acompletion`` for chat and tool roles, ``aimage_generation`` for image roles, ...), less the
-arguments the hub fills from the call itself (``messages``, ``prompt``, ...), plus the SDKs'
-own pass-through ``extra_headers``, ``extra_body`` and ``extra_query``. A mode whose
+arguments the hub fills from the call itself (``messages``, ``prompt``, ...). A mode whose
 method takes only ``**kwargs`` (embedding, rerank, moderation: every param is
 provider-specific) is not checked: ``accepted_params`` returns ``None`` for it, as it does when
 the source cannot be read. ``tests/test_params.py`` pins the names to the real signatures.
@@ -59,9 +58,6 @@ SDK_PASSTHROUGH = frozenset({"extra_headers", "extra_body", "extra_query"})
 
 _NOT_PARAMS = frozenset({"self", "model", "stream", "timeout", "session_label"})
 """Set by the hub (``stream=``, the role's ``timeout:``) or dead in any-llm."""
-
-SDK_PASSTHROUGH = frozenset({"extra_headers", "extra_body", "extra_query"})
-"""Accepted by the OpenAI- and Anthropic-style SDKs any-llm hands ``**kwargs`` to; always allowed."""
 
 
 @functools.cache

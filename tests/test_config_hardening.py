@@ -103,7 +103,7 @@ def test_llmhub_env_must_be_known_even_without_envs(monkeypatch: pytest.MonkeyPa
     with pytest.raises(UnknownEnvError) as info:
         LLMHub(path)
     assert str(info.value) == (
-        "Unknown env 'staging'. Known envs: 'dev'. It comes from $LLMHUB_ENV. Add it under 'envs:' in custom.yaml, "
+        f"Unknown env 'staging' (from $LLMHUB_ENV). Known envs: 'dev'. Add it under 'envs:' in {path}, "
         "or set LLMHUB_ENV / LLMHub(env=...) to a known one."
     )
     monkeypatch.setenv("LLMHUB_ENV", "dev")
@@ -113,12 +113,12 @@ def test_llmhub_env_must_be_known_even_without_envs(monkeypatch: pytest.MonkeyPa
 def test_messages_name_the_real_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = write(tmp_path, "roles:\n  a: {provider: openai, model: m}\n", "team.yaml")
     hub = LLMHub(path, strict=True)
-    with pytest.raises(UnknownRoleError, match=r"Add it under 'roles:' in team\.yaml\."):
+    with pytest.raises(UnknownRoleError, match=f"Add it under 'roles:' in {path}\\."):
         hub.resolve("b")
     path.write_text("roles:\n  a: {provider: openai, model: m}\ndefaults: {provider: openai, model: m, mode: chat}\n")
     with caplog.at_level(logging.WARNING, logger="llmhub_runtime"):
         LLMHub(path).resolve("b")
-    assert "Add the role to team.yaml," in caplog.text
+    assert f"Add the role to {path}," in caplog.text
 
 
 def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
