@@ -156,7 +156,9 @@ class UnknownRoleError(UsageError, LookupError):
 
     SHOWN = 20
 
-    def __init__(self, role: str, known: Sequence[str], matches: Sequence[str] = ()) -> None:
+    def __init__(
+        self, role: str, known: Sequence[str], matches: Sequence[str] = (), *, config: str | None = None
+    ) -> None:
         self.role = role
         self.known = tuple(known)
         self.matches = tuple(matches)
@@ -164,7 +166,9 @@ class UnknownRoleError(UsageError, LookupError):
         roles = ", ".join(repr(k) for k in self.known[: self.SHOWN]) or "none"
         if len(self.known) > self.SHOWN:
             roles += f" and {len(self.known) - self.SHOWN} more (llmhub roles lists them all)"
-        super().__init__(f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml.")
+        super().__init__(
+            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in {config or 'llmhub.yaml'}."
+        )
 
 
 class ModeMismatchError(UsageError):
@@ -186,13 +190,20 @@ class ModeMismatchError(UsageError):
         self.expected = expected
         self.use = use
         accepted = tuple(accepted) or (expected,)
-        others = f" (or a {' or '.join(repr(m) for m in accepted[1:])} role)" if len(accepted) > 1 else ""
+        self.accepted = accepted
+        rest = " or ".join(repr(m) for m in accepted[1:])
+        others = f" (or {_a(accepted[1])} {rest} role)" if len(accepted) > 1 else ""
         fix = f"Call {use}() or a{use}() for {mode!r} roles" if use else f"Mode {mode!r} has no hub method"
         needs = " or ".join(repr(m) for m in accepted)
         super().__init__(
-            f"Role {role!r} has mode {mode!r}, but {method}() needs a {expected!r} role{others}. "
-            f"{fix}, or point {method}() at a {needs} role."
+            f"Role {role!r} has mode {mode!r}, but {method}() needs {_a(expected)} {expected!r} role{others}. "
+            f"{fix}, or point {method}() at {_a(accepted[0])} {needs} role."
         )
+
+
+def _a(word: str) -> str:
+    """The indefinite article for ``word``: "an 'embedding'", "a 'chat'"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 class MissingCredentialError(UsageError):
@@ -213,12 +224,13 @@ class MissingCredentialError(UsageError):
 class UnknownEnvError(UsageError):
     """The requested environment has no overlay under ``envs:``."""
 
-    def __init__(self, env: str, known: list[str]) -> None:
+    def __init__(self, env: str, known: list[str], *, config: str | None = None, source: str | None = None) -> None:
         self.env = env
         self.known = known
+        origin = f" (from {source})" if source else ""
         super().__init__(
-            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known)}. "
-            f"Add it under 'envs:' in llmhub.yaml, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
+            f"Unknown env {env!r}{origin}. Known envs: {', '.join(repr(k) for k in known) or 'none'}. "
+            f"Add it under 'envs:' in {config or 'llmhub.yaml'}, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
         )
 
 

@@ -124,6 +124,15 @@ class CallPlan:
         self.call_id = next(_call_ids)
         self.started = 0.0
         self.current: Attempt | None = None
+        self.cache: Literal["hit", "miss"] | None = None
+        """Set by the response cache: every event of the call says whether it was answered from it."""
+        self.in_flight = False
+        """An attempt has started and its outcome is not reported yet (the driver reports it if the call dies)."""
+
+    def clock(self) -> None:
+        """Start timing the current attempt: called once its client exists, so latency leaves out
+        the one-time import of any-llm and the building of the client."""
+        self.started = self.timer.now()
 
     def event(
         self,
@@ -164,6 +173,7 @@ class CallPlan:
             call_id=self.call_id,
             env=self.call.env,
             provider_kind=target.kind,
+            cache=self.cache,
         )
 
     def to_error(self, exc: Exception) -> e.ProviderError:
@@ -190,12 +200,14 @@ class CallPlan:
                 number += 1
                 self.current = Attempt(target, index, number, self.api_keys[index])
                 self.started = self.timer.now()
+                self.in_flight = True
                 if self.observed:
                     yield Emit(self.event("start"))
                 outcome = yield self.current
                 if outcome is None:
                     return
-                last = self.to_error(outcome)
+                last = self.to_error(outcome)  # a foreign exception leaves the attempt in flight
+                self.in_flight = False
                 verdict, wait = decide(last, number, target.retry, self.timer.jitter())
                 final = verdict == "raise" or (verdict == "next" and index == len(self.call.targets) - 1)
                 yield Emit(
@@ -215,6 +227,17 @@ class CallPlan:
                 break
         assert last is not None
         self._raise(failures, last)
+
+    def aborted(self, exc: BaseException) -> CallEvent | None:
+        """The final error event for an attempt still in flight when ``exc`` ended the call, else ``None``.
+
+        So every start gets its end or error even when the call is cancelled or dies of an
+        exception llmhub does not handle (the exception itself propagates unchanged).
+        """
+        if not self.in_flight or self.current is None:
+            return None
+        self.in_flight = False
+        return self.event("error", error_type=type(exc).__name__, final=True)
 
     def _raise(self, failures: list[e.TargetFailure], last: e.ProviderError) -> None:
         if len(failures) == 1:
