@@ -12,9 +12,8 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
 
-from .redact import mask_mapping, mask_url
-
 from .cache.config import CacheConfig
+from .redact import mask_mapping, mask_url
 
 __all__ = [
     "CacheConfig",

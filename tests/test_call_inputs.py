@@ -148,13 +148,13 @@ def test_stream_in_params_override_is_refused(
     assert_nothing_happened(server, recorder, timer)
 
 
-def test_stream_in_role_params_is_refused(
-    make_hub: HubFactory, server: StandInServer, recorder: Recorder, timer: FakeTimer
-) -> None:
-    hub = hub_for(make_hub, server, recorder, params={"stream": True})
-    with pytest.raises(InvalidInputError, match=r"'stream' is not a parameter \(in the params of role 'llm.inference'"):
-        hub.completion("llm.inference", HI, stream=True)
-    assert_nothing_happened(server, recorder, timer)
+def test_stream_in_role_params_is_refused_at_load(server: StandInServer) -> None:
+    from llmhub_runtime import ConfigValidationError
+
+    cfg = server.chat_config()
+    cfg["roles"]["llm.inference"]["params"] = {"stream": True}
+    with pytest.raises(ConfigValidationError, match="stream"):
+        LLMHub(config=cfg)
 
 
 def test_stream_as_a_kwarg_of_another_mode_is_refused(
