@@ -25,11 +25,14 @@ from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
+    check_call_params,
     check_documents,
     check_embedding_input,
     check_messages,
     check_moderation_input,
+    check_override,
     check_responses_input,
+    check_role_name,
     check_text,
 )
 from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
@@ -133,7 +136,7 @@ class LLMHub:
 
     def resolve(self, role: str) -> ResolvedCall:
         """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
-        return self._resolver.resolve(role)
+        return self._resolver.resolve(check_role_name(role))
 
     def usage(self) -> UsageReport:
         """Calls, errors, tokens, latency p50/p95 and cost so far, per role and per target."""
@@ -192,7 +195,7 @@ class LLMHub:
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
         """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
@@ -253,7 +256,7 @@ class LLMHub:
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
@@ -511,9 +514,13 @@ class LLMHub:
         keys = [read_credential(target, role) for target in call.targets]
         return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
 
-    def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
+    def _chat_plan(
+        self, role: str, messages: Any, stream: bool, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[CallPlan, list[Any]]:
         plan = self._prepare(role, "completion", stream)
-        return plan, check_messages(messages)
+        msgs = check_messages(messages)
+        _check_call(plan, "completion", override, kwargs, ())
+        return plan, msgs
 
     def _call(
         self,
@@ -532,7 +539,7 @@ class LLMHub:
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
         plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        _check_call(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
@@ -556,7 +563,7 @@ class LLMHub:
     ) -> Any:
         """The async twin of ``_call``."""
         plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        _check_call(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
@@ -676,15 +683,27 @@ def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
-def _check_required(
+def _check_call(
     plan: CallPlan,
     method: str,
     override: Mapping[str, Any] | None,
     kwargs: Mapping[str, Any],
     required: tuple[str, ...],
 ) -> None:
-    for target in plan.call.targets if required else ():
+    """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
+    check_override(override)
+    chat = plan.call.mode in ("chat", "tool")
+    for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
+
+        def source(name: str, target: Target = target) -> str:
+            if name in kwargs:
+                return f"passed to {method}()"
+            if override and name in override:
+                return "in params_override"
+            return f"in the params of role {target.via_role or plan.call.role!r} ({target.label})"
+
+        check_call_params(args, source, chat=chat)
         for name in required:
             if args.get(name) is None:
                 raise e.InvalidInputError(
@@ -721,7 +740,9 @@ def _arguments(
     """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key.
 
     Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
+    ``stream`` is never taken from params or kwargs (``_check_call`` refuses it): only the call's ``stream=`` streams.
     """
+    override = check_override(override)
     args = dict(target.params)
     if (override and "model" in override) or "model" in kwargs:
         raise e.InvalidInputError(

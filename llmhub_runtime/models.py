@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
+
+from .redact import mask_mapping, mask_url
 
 __all__ = [
     "DefaultsConfig",
@@ -59,7 +61,9 @@ _CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (d
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
+    )
 
 
 class RetryPolicy(_Frozen):
@@ -117,9 +121,24 @@ class ProviderConfig(_Frozen):
     chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
+    extra_params: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provider-specific param names (e.g. top_k) accepted in the params of roles on this provider, "
+            "besides those any-llm declares for the role's mode."
+        ),
+    )
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)  # keys in a URL's userinfo / query never reach JSON output
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)  # headers such as Authorization / x-api-key are masked
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={mask_url(self.api_base)!r})"
 
 
 class FallbackConfig(_Frozen):
@@ -221,6 +240,8 @@ class RuntimeConfig(_Frozen):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
+    _source: str | None = PrivateAttr(None)
+    """The file it was loaded from (set by the loader), named in error messages."""
 
     def __repr__(self) -> str:
         return (
@@ -246,6 +267,14 @@ class Target(_Frozen):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)
 
     @property
     def label(self) -> str:

@@ -11,9 +11,11 @@ What happens after a failure (``decide``):
 =============================================  ========================================
 failure                                        then
 =============================================  ========================================
-rate limit, timeout, connection, 5xx/overload  retry this target (backoff or Retry-After)
+rate limit, timeout (and 408), connection,     retry this target (Retry-After when the
+5xx/529 overload, unreadable answer            provider sent one, on any status; else backoff)
 Retry-After longer than ``max_retry_after``    next target
-context length, content filter, unknown model  next target, no retry
+context length, content filter, 413 too large  next target, no retry
+unknown model, other 4xx                       next target, no retry
 authentication                                 next target, no retry
 bad request (400/422), stream interrupted      raise now: the request itself is wrong
 =============================================  ========================================
@@ -26,7 +28,7 @@ import itertools
 import random
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from . import errors as e
@@ -65,7 +67,7 @@ class Attempt:
     target: Target
     index: int
     number: int
-    api_key: str
+    api_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def decide(error: e.ProviderError, attempt: int, policy: RetryPolicy, jitter: fl
     """What to do after ``error`` on attempt ``attempt`` of a target with ``policy``."""
     if isinstance(error, e.StreamInterruptedError | e.AllTargetsFailedError):
         return "raise", 0.0
-    if isinstance(error, e.ContextLengthError | e.ContentFilterError):
+    if isinstance(error, e.ContextLengthError | e.ContentFilterError | e.RequestTooLargeError):
         return "next", 0.0
     if isinstance(error, e.BadRequestError):
         return "raise", 0.0
@@ -100,7 +102,7 @@ def decide(error: e.ProviderError, attempt: int, policy: RetryPolicy, jitter: fl
     )
     if not retryable or attempt >= policy.max_attempts:
         return "next", 0.0
-    if isinstance(error, e.RateLimitError) and error.retry_after is not None:
+    if error.retry_after is not None:  # 429, 503, 529, ...: the provider said how long
         if error.retry_after > policy.max_retry_after:
             return "next", 0.0
         return "retry", error.retry_after

@@ -33,7 +33,7 @@ Quick start:
   llmhub call llm.inference "Three names for a grey cat"
 
 No key? Run a small model on this machine:
-  llmhub init --local  &&  llmhub serve-local     # then export the line it prints
+  llmhub init --local  &&  llmhub serve-local     # then, in another shell, llmhub call ...
 
 Run 'llmhub COMMAND --help' for examples, e.g. 'llmhub call --help'.
 """

@@ -175,6 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
         if required_key is not None and not endpoint.auth_ok(headers, required_key):
             self._send(endpoint.error(body, Fault(status=401)))
             return
+        refusal = endpoint.refusal(body)
+        if refusal is not None:  # e.g. malformed tool_calls: a 400 like the real API's, no script consumed
+            self._send(refusal)
+            return
         try:
             item = owner._next_item(request)
         except Exception as exc:
