@@ -105,6 +105,8 @@ class CallEvent:
     """The environment the role was bound in."""
     provider_kind: str | None = None
     """The any-llm provider id of the target (``openai``, ``anthropic``, ...)."""
+    cache: Literal["hit", "miss"] | None = None
+    """With a response cache: ``hit`` (answered from it: attempt 0, 0 tokens) or ``miss``; else ``None``."""
 
 
 class Hook(Protocol):

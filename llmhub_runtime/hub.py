@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
 
+    from .cache.layer import CacheFlag, CacheStats, ResponseCache
+
 __all__ = ["LLMHub"]
 
 logger = logging.getLogger("llmhub_runtime")
@@ -104,6 +106,8 @@ class LLMHub:
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self._cache_layer: ResponseCache | None = None
+        self._cached_roles = _uses_cache(self._resolver.config)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -146,6 +150,25 @@ class LLMHub:
         """Start counting usage from zero."""
         self._ledger.reset()
 
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Response-cache counters per role in this process: hits, misses, bypassed, stored, store errors."""
+        return self._cache.stats() if self._cache_layer is not None else {}
+
+    @property
+    def _cache(self) -> ResponseCache:
+        """The response cache, built on first use (so hubs without ``cache:`` never import it)."""
+        layer = self._cache_layer
+        if layer is None:
+            from .cache.layer import ResponseCache
+
+            layer = self._cache_layer = ResponseCache(self._resolver.config, self._timer)
+        return layer
+
+    def _cache_policy(self, role: str, flag: CacheFlag) -> Any:
+        if flag is None and not self._cached_roles:
+            return None
+        return self._cache.policy(role, flag)
+
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<LLMHub roles={list(self.roles)} {state}>"
@@ -160,6 +183,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -171,6 +195,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> Iterator[ChatCompletionChunk]: ...
 
@@ -182,6 +207,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
 
@@ -192,10 +218,28 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
-        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
+        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks.
+
+        ``cache=False`` bypasses the role's response cache, ``cache="refresh"`` replaces its entry.
+        """
         plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return self._cache.completion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return self._complete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
+
+    def _complete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The uncached sync chat call: drive the plan; a stream is wrapped for usage and events."""
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
@@ -211,7 +255,7 @@ class LLMHub:
         if stream:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     @overload
     async def acompletion(
@@ -221,6 +265,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -232,6 +277,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatCompletionChunk]: ...
 
@@ -243,6 +289,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]: ...
 
@@ -253,10 +300,25 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
         plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return await self._cache.acompletion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return await self._acomplete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
+
+    async def _acomplete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The async twin of ``_complete``."""
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
@@ -273,7 +335,7 @@ class LLMHub:
         if stream:
             return streams.astream(plan, result[0], result[1], self._aemit)
         await self._aemit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     # --- embeddings -----------------------------------------------------------------------
 
@@ -283,10 +345,30 @@ class LLMHub:
         input: str | Sequence[str],
         *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
-        """Embeddings for ``input`` (a string or a list of strings) with ``role``."""
+        """Embeddings for ``input`` (a string or a list of strings) with ``role``.
+
+        With a response cache, each text is looked up on its own and only the new ones are sent.
+        """
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            def send(texts: list[str]) -> Any:
+                return self._call(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client.aembedding(model, texts, **args),
+                    plan=plan,
+                )
+
+            return self._cache.embedding(plan, inputs, params_override, kwargs, policy, send, self._emit)  # type: ignore[no-any-return]
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
@@ -298,10 +380,27 @@ class LLMHub:
         input: str | Sequence[str],
         *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
         """Async embeddings for ``input`` with ``role``."""
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            async def send(texts: list[str]) -> Any:
+                return await self._acall(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client.aembedding(model, texts, **args),
+                    plan=plan,
+                )
+
+            return await self._cache.aembedding(plan, inputs, params_override, kwargs, policy, send, self._aemit)  # type: ignore[no-any-return]
         return await self._acall(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
@@ -473,6 +572,8 @@ class LLMHub:
         """
         self._closed = True
         _close_all(self._clients.drain())
+        if self._cache_layer is not None:
+            self._cache_layer.close()
 
     async def aclose(self) -> None:
         """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
@@ -488,6 +589,8 @@ class LLMHub:
         others = [(owner, client) for owner, client in clients if owner is not loop]
         if others:
             await asyncio.to_thread(_close_all, others)
+        if self._cache_layer is not None:
+            await asyncio.to_thread(self._cache_layer.close)
 
     def __enter__(self) -> LLMHub:
         return self
@@ -530,6 +633,7 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
@@ -538,7 +642,7 @@ class LLMHub:
 
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
-        plan = self._prepare(role, method, False)
+        plan = plan or self._prepare(role, method, False)
         _check_call(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
@@ -560,9 +664,10 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """The async twin of ``_call``."""
-        plan = self._prepare(role, method, False)
+        plan = plan or self._prepare(role, method, False)
         _check_call(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
@@ -671,6 +776,11 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
                 loop.run_until_complete(close_client(client))  # an idle loop the caller kept
         except Exception:  # a client whose loop is gone or busy: nothing left to close here
             logger.debug("llmhub: could not close a client", exc_info=True)
+
+
+def _uses_cache(config: RuntimeConfig) -> bool:
+    """Whether any role (or ``defaults``) has a response cache."""
+    return config.defaults.cache is not None or any(role.cache is not None for role in config.roles.values())
 
 
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:

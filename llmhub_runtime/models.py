@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from .redact import mask_mapping, mask_url
 
+from .cache.config import CacheConfig
+
 __all__ = [
+    "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
@@ -209,6 +212,7 @@ class RoleConfig(_Frozen):
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
+    cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
 class DefaultsConfig(_Frozen):
@@ -221,6 +225,7 @@ class DefaultsConfig(_Frozen):
     timeout: float | None = Field(None, gt=0)
     chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
+    cache: CacheConfig | None = Field(None, description="Response cache for roles without their own cache:.")
 
 
 class EnvOverlay(_Frozen):

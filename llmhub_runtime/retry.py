@@ -124,6 +124,8 @@ class CallPlan:
         self.call_id = next(_call_ids)
         self.started = 0.0
         self.current: Attempt | None = None
+        self.cache: Literal["hit", "miss"] | None = None
+        """Set by the response cache: every event of the call says whether it was answered from it."""
         self.in_flight = False
         """An attempt has started and its outcome is not reported yet (the driver reports it if the call dies)."""
 
@@ -171,6 +173,7 @@ class CallPlan:
             call_id=self.call_id,
             env=self.call.env,
             provider_kind=target.kind,
+            cache=self.cache,
         )
 
     def to_error(self, exc: Exception) -> e.ProviderError:

@@ -36,6 +36,10 @@ class UsageStats:
     latency_p50: float | None = None
     latency_p95: float | None = None
     cost: float | None = None
+    cache_hits: int = 0
+    """Calls answered from the response cache (counted in ``calls``, with 0 tokens)."""
+    cache_misses: int = 0
+    """Calls of a cached role that went to the model."""
 
     @property
     def total_tokens(self) -> int:
@@ -58,6 +62,8 @@ class _Row:
     output_tokens: int = 0
     cost: float = 0.0
     cost_known: bool = True
+    cache_hits: int = 0
+    cache_misses: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
 
     def add(self, event: CallEvent) -> None:
@@ -67,6 +73,10 @@ class _Row:
             self.errors += 1
             return
         self.calls += 1
+        if event.cache == "hit":
+            self.cache_hits += 1
+        elif event.cache == "miss":
+            self.cache_misses += 1
         if event.usage is not None:
             self.input_tokens += event.usage.input_tokens
             self.output_tokens += event.usage.output_tokens
@@ -85,6 +95,8 @@ class _Row:
             latency_p50=_percentile(ordered, 0.50),
             latency_p95=_percentile(ordered, 0.95),
             cost=self.cost if self.cost_known and self.calls else None,
+            cache_hits=self.cache_hits,
+            cache_misses=self.cache_misses,
         )
 
 
