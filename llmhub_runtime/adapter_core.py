@@ -199,12 +199,11 @@ def attach_hooks(hub: LLMHub, hooks: Iterable[object]) -> None:
     Hooks see every call made through that hub, whichever adapter (or plain code) makes it: the
     shared hub of a config file is one hub.
     """
-    from .hooks import HookRunner
-
-    current = hub._hooks.hooks
+    runner = hub._hooks  # the hub's HookRunner: extended in place, so calls in flight keep their event order
+    current = runner.hooks
     new = [hook for hook in hooks if not any(hook is known for known in current)]
     if new:
-        hub._hooks = HookRunner((*current, *new))
+        runner.hooks = (*current, *new)
 
 
 # --- params -------------------------------------------------------------------------------------

@@ -364,7 +364,7 @@ class LLMHub:
                     "embedding",
                     params_override,
                     kwargs,
-                    lambda client, model, args: client._embedding(model, texts, allow_running_loop=True, **args),
+                    lambda client, model, args: client.aembedding(model, texts, **args),
                     plan=plan,
                 )
 
