@@ -66,7 +66,7 @@ async def test_async_trickled_body_is_retried_after_the_timeout(
 
 def test_other_modes_are_bounded_too(make_hub: HubFactory, server: StandInServer) -> None:
     cfg = server.chat_config()
-    cfg["roles"]["llm.embedding"]["timeout"] = 0.3
+    cfg["roles"]["llm.embedding"].update(timeout=0.3, retry={"max_attempts": 1})  # one attempt: one trickle
     server.enqueue("standin-embed", Fault(trickle=0.1))
     with pytest.raises(ProviderTimeoutError, match=r"within 0\.3s"):
         make_hub(cfg).embedding("llm.embedding", "some text")
