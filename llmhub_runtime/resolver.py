@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .envs import bind_env, config_name, select_env
-from .errors import UnknownRoleError
+from .errors import ConfigProblem, ConfigValidationError, UnknownRoleError
 from .models import (
     TOOL_MODES,
     EnvOverlay,
@@ -33,6 +33,7 @@ from .models import (
     ToolChoice,
 )
 from .providers import MODE_FLAGS, default_env_key, known_provider_ids, supports_mode
+from .yaml_source import render_loc
 
 __all__ = [
     "MAX_CHAIN",
@@ -516,12 +517,16 @@ class Resolver:
             overlay = config.envs.get(self.env) if self.env is not None else None
             chains = chain_cache(self.config)
             self._calls = {name: build_call(self.config, name, overlay, chains) for name in self.config.roles}
-        except (ConfigProblemError, ValidationError):
+        except (ConfigProblemError, ValidationError) as exc:
             # A RuntimeConfig built in code skips the loader: report its problems the loader's way.
             from .config_loader import validate_config
 
             validate_config(config)
-            raise
+            if not isinstance(exc, ConfigProblemError):
+                raise
+            source = config._source
+            problem = ConfigProblem(render_loc(exc.loc), exc.message, path=source, suggestion=exc.suggestion)
+            raise ConfigValidationError([problem], path=source) from None
         self._warned: set[str] = set()
 
     @property

@@ -139,3 +139,36 @@ def test_chunk_timeout_precedence_and_validation(server: StandInServer) -> None:
             config_from_dict(cfg)
         assert info.value.problems[0].key_path == "roles.llm.inference.chunk_timeout"
         assert fragment in info.value.problems[0].message
+
+
+async def test_the_gap_watchdog_leaves_other_cancellations_alone() -> None:
+    import asyncio
+
+    from llmhub_runtime.timeouts import Limits, bounded_stream
+
+    gate = asyncio.Event()
+
+    async def source() -> Any:
+        yield 1
+        await gate.wait()  # never set: a stalled stream
+        yield 2
+
+    async def opened() -> Any:
+        return source()
+
+    async def consume() -> list[int]:
+        return [item async for item in bounded_stream(opened(), Limits(total=1, gap=5))]
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    task.cancel()  # the caller's own cancellation, well before the gap bound
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    stalled = bounded_stream(opened(), Limits(total=1, gap=0.05))
+    assert await anext(stalled) == 1
+    with pytest.raises(TimeoutError, match=r"no chunk for 0\.05s \(chunk_timeout\)"):
+        await anext(stalled)
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0  # the watchdog's cancel was taken back
