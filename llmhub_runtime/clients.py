@@ -152,6 +152,8 @@ def choose_transport(target: Target) -> tuple[str, str]:
         return "sdk", f"auto: {target.kind!r} is not an OpenAI- or Anthropic-style provider"
     if not aiohttp_installed():
         return "httpx", "auto: httpx-aiohttp is not installed (pip install 'llmhub-runtime[aiohttp]')"
+    if target.api_base and "@" in target.api_base.split("://", 1)[-1].split("/", 1)[0]:
+        return "httpx", "auto: api_base has credentials in it, which aiohttp refuses beside the SDK's auth header"
     return "aiohttp", "auto: httpx-aiohttp is installed"
 
 

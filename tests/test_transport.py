@@ -70,6 +70,14 @@ def test_auto_without_httpx_aiohttp_is_httpx(
     )
 
 
+def test_credentials_in_api_base_keep_httpx(server: StandInServer) -> None:
+    cfg = server.chat_config()
+    cfg["providers"]["standin"]["api_base"] = server.openai_base.replace("http://", "http://user:secret@")
+    transport, why = _transport_of(cfg)
+    assert (transport, why) == ("httpx", "auto: api_base has credentials in it, which aiohttp refuses beside the SDK's auth header")
+    assert "secret" not in why
+
+
 def test_other_providers_keep_their_sdk_client(server: StandInServer) -> None:
     cfg = server.chat_config()
     cfg["providers"]["voy"] = {"kind": "voyage", "env_key": None}
