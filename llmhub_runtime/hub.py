@@ -35,6 +35,7 @@ from .inputs import (
 from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
 from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
+from .traffic.controller import TrafficController
 from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class LLMHub:
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self._traffic = TrafficController.for_config(self._resolver.config, self._timer)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -142,6 +144,11 @@ class LLMHub:
     def reset_usage(self) -> None:
         """Start counting usage from zero."""
         self._ledger.reset()
+
+    @property
+    def traffic(self) -> TrafficController | None:
+        """Traffic control (limits, cooldowns, splits; ``.status(target)``, ``.metrics``), if the config uses it."""
+        return self._traffic
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -200,7 +207,7 @@ class LLMHub:
             result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
             return (next(result), result) if stream else result
 
-        result = self._drive(plan, attempt)
+        result = self._drive(plan, self._guarded(plan, attempt, msgs, params_override, kwargs))
         if stream:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
@@ -258,7 +265,7 @@ class LLMHub:
             result = await client.acompletion(step.target.model, msgs, **args)
             return (await anext(result), result) if stream else result
 
-        result = await self._adrive(plan, attempt)
+        result = await self._adrive(plan, self._aguarded(plan, attempt, msgs, params_override, kwargs))
         if stream:
             return streams.astream(plan, result[0], result[1], self._aemit)
         await self._aemit_end(plan, result)
@@ -279,6 +286,7 @@ class LLMHub:
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+            size=inputs,
         )  # fmt: skip
 
     async def aembedding(
@@ -294,6 +302,7 @@ class LLMHub:
         return await self._acall(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
+            size=inputs,
         )  # fmt: skip
 
     # --- images, audio, rerank, moderation, responses -------------------------------------------
@@ -462,6 +471,8 @@ class LLMHub:
         """
         self._closed = True
         _close_all(self._clients.drain())
+        if self._traffic:
+            self._traffic.close()
 
     async def aclose(self) -> None:
         """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
@@ -497,7 +508,7 @@ class LLMHub:
     def _prepare(self, role: str, method: str, stream: bool) -> CallPlan:
         if self._closed:
             raise e.HubClosedError("This LLMHub is closed; create a new one.")
-        call = self.resolve(role)
+        call = self.resolve(role) if self._traffic is None else self._traffic.route(self.resolve(role))
         if call.mode not in _MODE_OF[method]:
             raise _mode_mismatch(role, call.mode, method)
         keys = [read_credential(target, role) for target in call.targets]
@@ -515,6 +526,7 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Any],
         required: tuple[str, ...] = (),
+        size: Any = None,
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
@@ -527,7 +539,7 @@ class LLMHub:
             client = self._clients.get(step.target, step.api_key, loop=None)
             return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
 
-        result = self._drive(plan, attempt)
+        result = self._drive(plan, self._guarded(plan, attempt, size, override, kwargs))
         self._emit_end(plan, result)
         return result
 
@@ -539,6 +551,7 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        size: Any = None,
     ) -> Any:
         """The async twin of ``_call``."""
         plan = self._prepare(role, method, False)
@@ -549,9 +562,20 @@ class LLMHub:
             client = self._clients.get(step.target, step.api_key, loop=loop)
             return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
 
-        result = await self._adrive(plan, attempt)
+        result = await self._adrive(plan, self._aguarded(plan, attempt, size, override, kwargs))
         await self._aemit_end(plan, result)
         return result
+
+    def _guarded(
+        self, plan: CallPlan, attempt: Callable[[Attempt], T], inputs: Any, override: Any, kwargs: Any
+    ) -> Callable[[Attempt], T]:
+        """``attempt`` behind traffic control (limits, cooldowns), when the config uses it."""
+        return attempt if self._traffic is None else self._traffic.guard(plan, attempt, inputs, override, kwargs)
+
+    def _aguarded(
+        self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]], inputs: Any, override: Any, kwargs: Any
+    ) -> Callable[[Attempt], Awaitable[T]]:
+        return attempt if self._traffic is None else self._traffic.aguard(plan, attempt, inputs, override, kwargs)
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
         steps = plan.steps()
@@ -601,6 +625,8 @@ class LLMHub:
 
     def _observe(self, event: CallEvent) -> None:
         self._ledger.record(event)
+        if self._traffic:
+            self._traffic.observe(event)
         if event.kind == "error":
             _log(event)
 

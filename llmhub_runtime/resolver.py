@@ -31,6 +31,8 @@ from .models import (
     ToolChoice,
 )
 from .providers import MODE_FLAGS, default_env_key, known_provider_ids, supports_mode
+from .traffic.config import Cooldown
+from .traffic.scopes import OwnLimits, limit_problem, target_scopes
 
 __all__ = [
     "PARAM_LAYERS",
@@ -110,11 +112,18 @@ def _target(
     loc: Loc,
     via_role: str | None,
     pricing: Pricing | None = None,
+    traffic: tuple[OwnLimits | None, Cooldown | None, float | None] = (None, None, None),
 ) -> Target:
     entry = provider_entry(config, provider, loc)
     kind = entry.kind or provider
     env_key = entry.env_key if "env_key" in entry.model_fields_set else default_env_key(kind)
     merged, sources = merge_params(*params)
+    own_limits, cooldown, weight = traffic
+    scopes = target_scopes(provider=provider, model=model, own=own_limits, entry=entry.limits)
+    pricing = pricing or entry.pricing.get(model)
+    problem = limit_problem(scopes, own_limits, provider, f"{provider}/{model}", pricing is not None)
+    if problem is not None:
+        raise ConfigProblemError(*problem)
     return Target(
         provider=provider,
         kind=kind,
@@ -127,8 +136,11 @@ def _target(
         transport=entry.transport,
         timeout=timeout or entry.timeout or config.defaults.timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
-        pricing=pricing or entry.pricing.get(model),
+        pricing=pricing,
         via_role=via_role,
+        limits=scopes,
+        cooldown=cooldown or entry.cooldown,
+        weight=weight,
     )
 
 
@@ -162,7 +174,9 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
         pricing=role.pricing,
-    )
+        traffic=((f"role:{name}", role.limits, (*loc, "limits")) if role.limits else None, role.cooldown,
+                 role.weight),
+    )  # fmt: skip
     return mode, target
 
 
@@ -201,6 +215,11 @@ def _fallback_targets(
                 retry=role.retry,
                 loc=(*loc, "provider"),
                 via_role=name,
+                traffic=(
+                    (f"role:{name}:fallback:{loc[-1]}", fallback.limits, (*loc, "limits")) if fallback.limits else None,
+                    fallback.cooldown,
+                    fallback.weight,
+                ),
             )
         ]
     other = fallback.role
