@@ -59,11 +59,14 @@ class WindowLimit:
         return self.reply(request) if self.reply is not None else None
 
     def goodput(self) -> float:
-        """Accepted requests per second after the first window's burst (the rate a limit allows is count/seconds)."""
+        """Accepted requests per second in steady state: ``count`` over the mean time a slot took to be reused.
+
+        A client that uses the limit perfectly sends request ``i + count`` exactly ``seconds`` after
+        request ``i``, which gives ``count / seconds``; ``inf`` until more than ``count`` were accepted.
+        """
         times = sorted(self.accepted)
-        if len(times) <= self.count:
-            return math.inf
-        return (len(times) - self.count) / (times[-1] - times[0])
+        gaps = [later - earlier for earlier, later in zip(times, times[self.count :], strict=False)]
+        return self.count / (sum(gaps) / len(gaps)) if gaps else math.inf
 
     def reset(self) -> None:
         with self._lock:

@@ -6,17 +6,18 @@ resolver attaches to a ``Target``: one ``Limits`` block and the name of the coun
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["Budget", "Cooldown", "LimitScope", "Limits", "Period", "TrafficConfig", "mask_url"]
+__all__ = ["Budget", "Cooldown", "LimitScope", "Limits", "Period", "RequestWindow", "TrafficConfig", "mask_url"]
 
 Period = Literal["minute", "hour", "day", "week", "month"]
 """Budget periods, aligned to UTC: weeks start on Monday, months on the 1st."""
 
-_LIMIT_FIELDS = ("rps", "rpm", "rpd", "tpm", "max_concurrent", "budget")
+_LIMIT_FIELDS = ("rps", "rpm", "rpd", "requests", "tpm", "max_concurrent", "budget")
 
 
 class _Frozen(BaseModel):
@@ -30,12 +31,20 @@ class Budget(_Frozen):
     period: Period = Field("day", description="minute, hour, day, week or month (UTC).")
 
 
+class RequestWindow(_Frozen):
+    """``count`` requests per sliding window of ``seconds`` (e.g. Azure OpenAI's 10-second windows)."""
+
+    count: int = Field(ge=1, description="Requests allowed in any window of this length.")
+    seconds: float = Field(gt=0, le=86400, description="The window's length in seconds.")
+
+
 class Limits(_Frozen):
     """Limits checked together before each attempt: all must have room, or none is charged."""
 
     rps: int | None = Field(None, ge=1, description="Requests per second (sliding one-second window).")
     rpm: int | None = Field(None, ge=1, description="Requests per minute (sliding 60-second window).")
     rpd: int | None = Field(None, ge=1, description="Requests per day (sliding 24-hour window).")
+    requests: RequestWindow | None = Field(None, description="Requests per custom window: {count: N, seconds: S}.")
     tpm: int | None = Field(
         None,
         ge=1,
@@ -102,8 +111,9 @@ class TrafficConfig(_Frozen):
             return value
         raise ValueError(f"state must be 'memory' or a redis://, rediss:// or unix:// URL, not {mask_url(value)!r}")
 
-    def __repr__(self) -> str:
-        return f"TrafficConfig(state={mask_url(self.state)!r}, fail={self.fail!r}, timeout={self.timeout})"
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if name == "state" else value
 
 
 def mask_url(url: str) -> str:

@@ -71,6 +71,10 @@ def checks_of(target: Target) -> tuple[Check, ...]:
             value = getattr(limits, name)
             if value is not None:
                 checks.append(Check("requests", scope, name, value, window=window, policy=policy, where=where))
+        if limits.requests is not None:
+            custom = limits.requests
+            checks.append(Check("requests", scope, f"requests/{custom.seconds:g}s", custom.count, window=custom.seconds,
+                                policy=policy, where=where))  # fmt: skip
         if limits.tpm is not None:
             checks.append(Check("tokens", scope, "tpm", limits.tpm, window=60.0, policy=policy, where=where))
         if limits.max_concurrent is not None:

@@ -128,7 +128,10 @@ def test_streams_hold_their_slot_until_they_end(make_hub: HubFactory, server: St
     hub.completion("llm.inference", HI)
     assert hub.traffic is not None
     limits = hub.traffic.status(hub.resolve("llm.inference").primary)["limits"]
-    assert [(row["limit"], row["used"]) for row in limits] == [("tpm", 10.0), ("max_concurrent", 0)]  # 2 x 5 tokens, not 2 x 105
+    assert [(row["limit"], row["used"]) for row in limits] == [
+        ("tpm", 10.0),
+        ("max_concurrent", 0),
+    ]  # 2 x 5 tokens, not 2 x 105
 
 
 def test_a_budget_stops_spending_at_its_cap(make_hub: HubFactory, server: StandInServer) -> None:

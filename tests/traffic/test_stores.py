@@ -155,7 +155,7 @@ def test_python_periods_match_the_calendar() -> None:
         assert index == moment.year * 12 + moment.month - 1
         following = datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1, tzinfo=UTC)
         assert ends == following.timestamp()
-        week, week_ends = period_of("week", now)
+        _, week_ends = period_of("week", now)
         assert datetime.fromtimestamp(week_ends, UTC).weekday() == 0 and 0 < week_ends - now <= 7 * 86400
 
 
