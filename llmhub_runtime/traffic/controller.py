@@ -324,7 +324,12 @@ class TrafficController:
             ],
             "cooldown": None
             if target.cooldown is None
-            else {**target.cooldown.model_dump(), **{k: snap.get(k) for k in ("cooling_for", "failures", "tripped")}},
+            else {
+                **target.cooldown.model_dump(),
+                "cooling_for": snap.get("cooling_for"),
+                "recent_failures": snap.get("failures"),
+                "tripped": snap.get("tripped"),
+            },
             "state": mask_url(self.config.state),
             **({"unavailable": snap["unavailable"]} if "unavailable" in snap else {}),
         }
