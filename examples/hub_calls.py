@@ -1,20 +1,27 @@
 """Direct hub calls by role: sync, async, streaming, embeddings, and what a role resolves to.
 
+    python examples/hub_calls.py                                   # the local model (llmhub serve-local)
     LLMHUB_CONFIG=path/to/llmhub.yaml python examples/hub_calls.py
 
-Needs a chat role ``llm.inference`` and an embedding role ``llm.embedding`` in the config
-(``examples/local/llmhub.yaml`` has both; see the README for the local model).
+Needs a chat role ``llm.inference`` and an embedding role ``llm.embedding`` in the config:
+``$LLMHUB_CONFIG``, else ``local/llmhub.yaml`` next to this file (the local model; start it with
+``llmhub serve-local``). Runs from any directory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
 from llmhub_runtime import LLMHub, LLMHubError
 
+# The config: $LLMHUB_CONFIG, else the local-model config next to this file (not the working directory's).
+os.environ.setdefault("LLMHUB_CONFIG", str(Path(__file__).resolve().parent / "local" / "llmhub.yaml"))
+
 
 def main() -> None:
-    with LLMHub() as hub:  # $LLMHUB_CONFIG, else ./llmhub.yaml
+    with LLMHub() as hub:  # $LLMHUB_CONFIG
         # What does the role call? Provider, model and merged params, without any network.
         call = hub.resolve("llm.inference")
         print(f"llm.inference -> {call.provider}/{call.model} params={dict(call.params)}")

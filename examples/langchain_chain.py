@@ -3,18 +3,24 @@
     pip install -e integrations/langchain
     LLMHUB_CONFIG=path/to/llmhub.yaml python examples/langchain_chain.py [ROLE]
 
-ROLE defaults to ``llm.inference``; which provider and model answer is decided by llmhub.yaml.
+ROLE defaults to ``llm.inference``; which provider and model answer is decided by llmhub.yaml:
+``$LLMHUB_CONFIG``, else ``local/llmhub.yaml`` next to this file (the local model, which ignores
+tools). Runs from any directory.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.tools import tool
 from langchain_llmhub import RoleChatModel
+
+os.environ.setdefault("LLMHUB_CONFIG", str(Path(__file__).resolve().parent / "local" / "llmhub.yaml"))
 
 
 @tool

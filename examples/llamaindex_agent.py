@@ -4,17 +4,23 @@
     LLMHUB_CONFIG=path/to/llmhub.yaml python examples/llamaindex_agent.py [ROLE]
 
 The role (default ``llm.inference``) must be a chat role on a model that calls tools; which
-provider and model that is, is decided by llmhub.yaml. (The tiny local SmolLM2 ignores tools.)
+provider and model that is, is decided by llmhub.yaml: ``$LLMHUB_CONFIG``, else
+``local/llmhub.yaml`` next to this file (the tiny local SmolLM2, which ignores tools). Runs from
+any directory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 from llama_index.core.agent.workflow import FunctionAgent, ToolCallResult
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.llmhub import RoleLLM
+
+os.environ.setdefault("LLMHUB_CONFIG", str(Path(__file__).resolve().parent / "local" / "llmhub.yaml"))
 
 
 def multiply(a: int, b: int) -> int:

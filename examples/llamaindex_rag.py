@@ -5,18 +5,23 @@
 
 The config needs a chat role and an embedding role (``llm.inference`` and ``llm.embedding``
 unless ``--llm-role`` / ``--embed-role`` say otherwise); which providers and models answer is
-decided by llmhub.yaml. With ``examples/local/llmhub.yaml`` it runs on a local llama.cpp model.
+decided by llmhub.yaml: ``$LLMHUB_CONFIG``, else ``local/llmhub.yaml`` next to this file (a local
+llama.cpp model; start it with ``llmhub serve-local``). Runs from any directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
+
+os.environ.setdefault("LLMHUB_CONFIG", str(Path(__file__).resolve().parent / "local" / "llmhub.yaml"))
 
 DOCUMENTS = [
     Document(text="llmhub calls language models by role name, as configured in a validated llmhub.yaml."),

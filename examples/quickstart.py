@@ -10,13 +10,14 @@ Starts SmolLM2-135M-Instruct in llama.cpp's server (xllamacpp), then, all by rol
 
 then stops the server. The model is tiny: its answers show the plumbing, not quality.
 
-    python examples/quickstart.py
+    python examples/quickstart.py          # from any directory; Ctrl-C stops it cleanly
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -41,8 +42,10 @@ def direct_calls(hub: LLMHub) -> None:
         for choice in chunk.choices:
             print(choice.delta.content or "", end="", flush=True)
         usage = chunk.usage or usage
-    print(f"\n   usage: {usage.prompt_tokens if usage else '?'} in, {usage.completion_tokens if usage else '?'} out;"
-          f" {time.perf_counter() - started:.2f}s")
+    print(
+        f"\n   usage: {usage.prompt_tokens if usage else '?'} in, {usage.completion_tokens if usage else '?'} out;"
+        f" {time.perf_counter() - started:.2f}s"
+    )
 
     step("2. embedding role 'llm.embedding'")
     response = hub.embedding("llm.embedding", ["The sky is blue.", "Grass is green."])
@@ -100,4 +103,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C: the `with` blocks above have closed the hub and stopped the server
+        print("\ninterrupted: the local model server is stopped.", file=sys.stderr)
+        sys.exit(130)

@@ -10,11 +10,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
 
+from .cache.config import CacheConfig
+from .redact import mask_mapping, mask_url
 from .traffic.config import Cooldown, Limits, LimitScope, TrafficConfig
 
 __all__ = [
+    "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
@@ -54,9 +57,16 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
 TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 """Modes whose roles may carry ``tools:`` and ``tool_choice:``."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Seconds an attempt may take when no ``timeout`` is configured (a stream: until its first chunk)."""
+
+_CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (default: the timeout)."
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
+    )
 
 
 class RetryPolicy(_Frozen):
@@ -111,13 +121,29 @@ class ProviderConfig(_Frozen):
         ),
     )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
     limits: Limits | None = Field(None, description="Limits of everything sent through this entry (or per model).")
     cooldown: Cooldown | None = Field(None, description="Circuit breaker of each of this entry's targets.")
+    extra_params: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provider-specific param names (e.g. top_k) accepted in the params of roles on this provider, "
+            "besides those any-llm declares for the role's mode."
+        ),
+    )
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)  # keys in a URL's userinfo / query never reach JSON output
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)  # headers such as Authorization / x-api-key are masked
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={mask_url(self.api_base)!r})"
 
 
 class FallbackConfig(_Frozen):
@@ -188,6 +214,7 @@ class RoleConfig(_Frozen):
     )
     description: str | None = None
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
@@ -195,6 +222,7 @@ class RoleConfig(_Frozen):
     limits: Limits | None = Field(None, description="Limits of the role's own target (not its fallbacks).")
     cooldown: Cooldown | None = Field(None, description="Circuit breaker of the role's own target.")
     weight: float | None = Field(None, ge=0, description="Share of the traffic sent to this target first.")
+    cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
 class DefaultsConfig(_Frozen):
@@ -205,7 +233,9 @@ class DefaultsConfig(_Frozen):
     mode: Mode | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
+    cache: CacheConfig | None = Field(None, description="Response cache for roles without their own cache:.")
 
 
 class EnvOverlay(_Frozen):
@@ -227,6 +257,8 @@ class RuntimeConfig(_Frozen):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
     traffic: TrafficConfig | None = Field(None, description="Where limit and cooldown state lives (memory or Redis).")
+    _source: str | None = PrivateAttr(None)
+    """The file it was loaded from (set by the loader), named in error messages."""
 
     def __repr__(self) -> str:
         return (
@@ -248,12 +280,21 @@ class Target(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict)
     transport: Literal["httpx", "aiohttp"] = "httpx"
     timeout: float | None = None
+    chunk_timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
     limits: tuple[LimitScope, ...] = ()
     cooldown: Cooldown | None = None
     weight: float | None = None
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)
 
     @property
     def label(self) -> str:

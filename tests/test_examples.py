@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -15,12 +18,23 @@ from llmhub_runtime.testing import StandInServer
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run(script: str, config: Path | None, *args: str, timeout: float = 120) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+def _env(config: Path | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and not k.startswith("LLMHUB_")}
     if config is not None:
         env["LLMHUB_CONFIG"] = str(config)
+    return {**env, **extra}
+
+
+def run(script: str, config: Path | None, *args: str, timeout: float = 120, **env: str) -> str:
+    """Run an example from a directory that is not the repo's: examples must not depend on the cwd."""
+    elsewhere = Path(tempfile.gettempdir())
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True, env=env, timeout=timeout
+        [sys.executable, str(EXAMPLES / script), *args],
+        capture_output=True,
+        text=True,
+        env=_env(config, **env),
+        timeout=timeout,
+        cwd=elsewhere,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -42,6 +56,14 @@ def test_hub_calls(config: Path) -> None:
     assert "embedding dims: [16, 16]" in out
     assert "UnknownRoleError: Unknown role 'llm.inferense'. Did you mean 'llm.inference'?" in out
     assert "usage llm.inference: 5 calls" in out
+
+
+def test_without_llmhub_config_the_examples_use_the_local_config_next_to_them(server: StandInServer) -> None:
+    # examples/local/llmhub.yaml reads $LLMHUB_LOCAL_BASE: here the stand-in plays the local server.
+    out = run("hub_calls.py", None, LLMHUB_LOCAL_BASE=server.openai_base)
+    assert "llm.inference -> local/smollm2-135m-instruct" in out
+    assert "embedding dims: [16, 16]" in out
+    assert {r.model for r in server.requests} == {"smollm2-135m-instruct"}
 
 
 def test_reliability() -> None:
@@ -71,3 +93,30 @@ def test_quickstart_on_the_local_model() -> None:
     out = run("quickstart.py", None, timeout=600)
     for marker in ("1. chat role", "2. embedding role", "3. LangChain", "4. LlamaIndex", "done."):
         assert marker in out
+
+
+@pytest.mark.local_model
+@pytest.mark.timeout(300)
+def test_ctrl_c_in_the_quickstart_stops_cleanly() -> None:
+    marker = "3. LangChain"  # mid-run: the hub has been used and closed, the server is serving
+    with subprocess.Popen(
+        [sys.executable, "-u", str(EXAMPLES / "quickstart.py")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(None),
+        cwd=tempfile.gettempdir(),
+    ) as process:
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:  # bounded by the test timeout
+            seen.append(line)
+            if marker in line:
+                break
+        assert any(marker in line for line in seen), "".join(seen)
+        time.sleep(0.3)  # into the step (not a timing assertion)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == "interrupted: the local model server is stopped."

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -21,11 +23,14 @@ import pytest
 from llmhub_runtime import LLMHub
 from llmhub_runtime.errors import LLMHubError
 from llmhub_runtime.local import (
+    DEFAULT_PORT,
     INSTALL_MODEL,
     INSTALL_XLLAMACPP,
+    THREADS_ENV_VAR,
     LocalModelError,
     LocalModelServer,
     default_model_path,
+    default_threads,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "local" / "llmhub.yaml"
@@ -61,7 +66,8 @@ def test_missing_xllamacpp_names_the_pip_command(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(LocalModelError) as info:
         LocalModelServer().start()
     assert isinstance(info.value, LLMHubError)
-    assert "pip install 'llmhub-runtime[local]'" in str(info.value)
+    # Not 'llmhub-runtime[local]': that name on PyPI is another project; xllamacpp is the extra's content.
+    assert "Install it with: pip install 'xllamacpp>=0.2'" in str(info.value)
     assert isinstance(info.value.__cause__, ImportError)
 
 
@@ -85,6 +91,49 @@ def test_a_file_that_is_not_gguf_is_refused_before_llama_cpp_sees_it(tmp_path: P
         LocalModelServer(fake).start()
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def test_default_threads_leave_a_core_free(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(THREADS_ENV_VAR, raising=False)
+    expected = max(1, min(_cores() - 1, 4))
+    assert default_threads() == expected
+    assert LocalModelServer().n_threads == expected
+    if _cores() == 2:  # this machine: 1 thread, not 2 (benchmarks/local_threads.py)
+        assert expected == 1
+
+
+def test_threads_come_from_the_env_var_or_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(THREADS_ENV_VAR, "3")
+    assert default_threads() == 3
+    assert LocalModelServer().n_threads == 3
+    assert LocalModelServer(n_threads=2).n_threads == 2
+
+
+@pytest.mark.parametrize("raw", ["0", "two", "-1"])
+def test_a_bad_threads_env_var_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+    monkeypatch.setenv(THREADS_ENV_VAR, raw)
+    with pytest.raises(LocalModelError) as info:
+        LocalModelServer()
+    assert str(info.value) == f"$LLMHUB_LOCAL_THREADS must be a whole number of threads (1 or more), got {raw!r}."
+
+
+def test_zero_threads_is_refused() -> None:
+    with pytest.raises(ValueError, match="n_threads must be 1 or more, got 0"):
+        LocalModelServer(n_threads=0)
+
+
+def test_the_local_configs_and_the_server_agree_on_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmhub_runtime.cli._init import LOCAL_BASE
+
+    monkeypatch.delenv("LLMHUB_LOCAL_BASE", raising=False)
+    expected = f"${{LLMHUB_LOCAL_BASE:-http://127.0.0.1:{DEFAULT_PORT}/v1}}"
+    assert expected == LOCAL_BASE
+    assert f"api_base: {expected}" in EXAMPLE.read_text(encoding="utf-8")
+    assert LLMHub(EXAMPLE).resolve("llm.inference").api_base == f"http://127.0.0.1:{DEFAULT_PORT}/v1"
+
+
 def test_a_stopped_server_has_no_address() -> None:
     server = LocalModelServer()
     assert not server.running
@@ -98,7 +147,7 @@ def test_a_stopped_server_has_no_address() -> None:
 
 @pytest.fixture(scope="module")
 def local_server() -> Iterator[LocalModelServer]:
-    with LocalModelServer() as running:
+    with LocalModelServer(port=0) as running:  # a free port: DEFAULT_PORT stays free for the test of it
         yield running
 
 
@@ -131,7 +180,7 @@ def test_server_listens_on_loopback_with_an_openai_base_url(local_server: LocalM
 @pytest.mark.local_model
 @needs_local_model
 def test_stop_closes_the_port_and_is_idempotent() -> None:
-    own = LocalModelServer(startup_timeout=120)
+    own = LocalModelServer(port=0, startup_timeout=120)
     assert own.start() is own
     address = own.address
     assert own.start() is own  # already running: no second server
@@ -140,6 +189,25 @@ def test_stop_closes_the_port_and_is_idempotent() -> None:
     assert not own.running
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{address}/health", timeout=5)  # noqa: S310
+
+
+@pytest.mark.local_model
+@needs_local_model
+def test_the_default_port_is_preferred_and_a_busy_one_falls_back_to_a_free_port() -> None:
+    with socket.socket() as blocker:
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT of earlier servers
+        try:
+            blocker.bind(("127.0.0.1", DEFAULT_PORT))
+        except OSError:
+            pytest.skip(f"port {DEFAULT_PORT} is in use here")
+        blocker.listen()
+        with LocalModelServer(startup_timeout=120) as moved:
+            assert moved.port_fallback
+            assert moved.port not in (0, DEFAULT_PORT)
+            assert _health(moved.address) == {"status": "ok"}
+    with LocalModelServer(startup_timeout=120) as preferred:
+        if not preferred.port_fallback:  # another process may have taken the port meanwhile
+            assert preferred.base_url == f"http://127.0.0.1:{DEFAULT_PORT}/v1"
 
 
 @pytest.mark.local_model

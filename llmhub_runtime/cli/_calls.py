@@ -7,8 +7,11 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from ..errors import ModeMismatchError
 from ..hub import LLMHub
 from ._common import CLIError, Formatter, config_path, err, out
 
@@ -123,14 +126,46 @@ def _usage_line(usage: Any, model: str | None, elapsed: float, first: float | No
     return "[" + " · ".join(parts) + "]"
 
 
+def _given(text: str, what: str, purpose: str) -> str:
+    """``text`` from the command line, refused when blank (the hub refuses an empty prompt too)."""
+    if not text.strip():
+        raise CLIError(f"the {what} is empty: pass the text {purpose}, or pipe it on stdin")
+    return text
+
+
+_COMMANDS = {"chat": "call ROLE PROMPT", "tool": "call ROLE PROMPT", "embedding": "embed ROLE TEXT"}
+"""The llmhub command that calls each mode (the other modes are called from Python)."""
+
+
+@contextmanager
+def _cli_advice(command: str) -> Iterator[None]:
+    """Turn the hub's mode mismatch (Python advice: "call embedding()") into command-line advice."""
+    try:
+        yield
+    except ModeMismatchError as exc:
+        wanted = " or ".join(repr(m) for m in exc.accepted)
+        article = "an" if exc.accepted[0][:1] in "aeiou" else "a"
+        usage = _COMMANDS.get(exc.mode)
+        if usage is not None:
+            fix = f"Use 'llmhub {usage.replace('ROLE', exc.role)}' for it"
+        elif exc.use:
+            fix = f"Mode {exc.mode!r} has no llmhub command: call hub.{exc.use}() from Python"
+        else:
+            fix = f"Mode {exc.mode!r} has no llmhub command"
+        raise CLIError(
+            f"Role {exc.role!r} has mode {exc.mode!r}, but 'llmhub {command}' needs {article} {wanted} role. "
+            f"{fix}, or pick another role ('llmhub roles' lists them)."
+        ) from exc
+
+
 def run_call(args: argparse.Namespace) -> int:
-    prompt = args.prompt if args.prompt not in (None, "-") else _read_stdin("prompt")
+    prompt = _given(args.prompt, "prompt", "to send") if args.prompt not in (None, "-") else _read_stdin("prompt")
     messages: list[dict[str, str]] = []
     if args.system:
         messages.append({"role": "system", "content": args.system})
     messages.append({"role": "user", "content": prompt})
     params = dict(args.param)
-    with LLMHub(config_path(args)) as hub:
+    with LLMHub(config_path(args)) as hub, _cli_advice("call"):
         _load_any_llm()  # a one-off import cost, kept out of the latency shown
         started = time.perf_counter()
         if args.json or args.no_stream:
@@ -165,8 +200,10 @@ def run_call(args: argparse.Namespace) -> int:
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    texts: list[str] = list(args.texts) or [_read_stdin("text")]
-    with LLMHub(config_path(args)) as hub:
+    several = len(args.texts) > 1
+    texts = [_given(text, f"text #{n}" if several else "text", "to embed") for n, text in enumerate(args.texts, 1)]
+    texts = texts or [_read_stdin("text")]
+    with LLMHub(config_path(args)) as hub, _cli_advice("embed"):
         _load_any_llm()
         started = time.perf_counter()
         response = hub.embedding(args.role, texts if len(texts) > 1 else texts[0], params_override=dict(args.param))

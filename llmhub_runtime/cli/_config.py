@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,12 @@ from ..config_loader import load_config
 from ..errors import ConfigError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from ..hub import LLMHub
 from ..models import ResolvedCall, RetryPolicy, RuntimeConfig, Target
+from ..redact import mask_url
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_label, credential_state, out, table
+from ._sdks import missing_sdk
 
-__all__ = ["register"]
+__all__ = ["Finding", "findings_of", "register", "sdk_warnings"]
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -80,24 +83,51 @@ params_override= < keyword arguments of the call.
 # --- check ------------------------------------------------------------------------------------
 
 
-def _problem_dict(problem: ConfigProblem) -> dict[str, Any]:
-    return {
-        "path": problem.path,
-        "line": problem.line,
-        "key_path": problem.key_path,
-        "message": problem.message,
-        "suggestion": problem.suggestion,
-    }
+@dataclass(frozen=True)
+class Finding:
+    """A config problem as ``check`` lists it: YAML syntax errors keep their column."""
+
+    problem: ConfigProblem
+    column: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.problem.path or "", self.problem.line or 0, self.column or 0)
+
+    def line(self) -> str:
+        """``FILE:LINE[:COLUMN]: KEY.PATH: MESSAGE (did you mean ...?)``."""
+        problem = self.problem
+        if problem.key_path:
+            return str(problem)
+        where = problem.path or "<config>"
+        if problem.line:
+            where += f":{problem.line}" + (f":{self.column}" if self.column else "")
+        return f"{where}: {problem.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        problem = self.problem
+        return {
+            "path": problem.path,
+            "line": problem.line,
+            "column": self.column,
+            "key_path": problem.key_path,
+            "message": problem.message,
+            "suggestion": problem.suggestion,
+        }
 
 
-def _problems_of(exc: ConfigError, path: Path) -> list[ConfigProblem]:
+def findings_of(exc: ConfigError, path: Path) -> list[Finding]:
+    """Every problem of a config that failed to load, in file and line order."""
     if isinstance(exc, ConfigValidationError):
-        return list(exc.problems)
-    if isinstance(exc, ConfigSyntaxError):
-        # The message already starts with "FILE:LINE:COLUMN: "; keep only what follows.
-        where = f"{exc.path}:{exc.line}:{exc.column}: " if exc.line else f"{exc.path}: "
-        return [ConfigProblem("", exc.message.removeprefix(where), path=exc.path, line=exc.line)]
-    return [ConfigProblem("", exc.message, path=exc.path or str(path))]
+        found = [Finding(problem) for problem in exc.problems]
+    elif isinstance(exc, ConfigSyntaxError):
+        # The message starts with "FILE:LINE:COLUMN: " (or "FILE: "); keep only what follows.
+        where = ":".join(str(part) for part in (exc.path, exc.line, exc.column) if part) + ": "
+        message = exc.message.removeprefix(where)
+        found = [Finding(ConfigProblem("", message, path=exc.path, line=exc.line), exc.column)]
+    else:
+        found = [Finding(ConfigProblem("", exc.message, path=exc.path or str(path)))]
+    return sorted(found, key=lambda finding: finding.sort_key)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -105,36 +135,61 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        problems = sorted(_problems_of(exc, path), key=lambda p: (p.path or "", p.line or 0))
+        findings = findings_of(exc, path)
         if args.json:
-            out(
-                json.dumps({"ok": False, "path": str(path), "problems": [_problem_dict(p) for p in problems]}, indent=2)
-            )
+            problems = [finding.as_dict() for finding in findings]
+            out(json.dumps({"ok": False, "path": str(path), "problems": problems}, indent=2))
         else:
-            for problem in problems:
-                out(_problem_line(problem))
-            count = len(problems)
+            for finding in findings:
+                out(finding.line())
+            count = len(findings)
             out(f"{path}: {count} problem{'s' if count != 1 else ''}")
         return 1
     resolver = Resolver(config)
     notes = _credential_notes(resolver)
+    warnings = sdk_warnings(resolver)
     if args.json:
-        report = {"ok": True, "path": str(path), "problems": [], "roles": list(resolver.roles), "notes": notes}
+        report = {
+            "ok": True,
+            "path": str(path),
+            "problems": [],
+            "roles": list(resolver.roles),
+            "notes": notes,
+            "warnings": warnings,
+        }
         out(json.dumps(report, indent=2))
         return 0
     roles = ", ".join(resolver.roles) or "none"
     count = len(resolver.roles)
     out(f"{path}: ok ({count} role{'s' if count != 1 else ''}: {roles})")
+    for warning in warnings:
+        out(f"warning: {warning}")
     for note in notes:
         out(f"note: {note}")
     return 0
 
 
-def _problem_line(problem: ConfigProblem) -> str:
-    if problem.key_path:
-        return str(problem)
-    where = f"{problem.path}:{problem.line}" if problem.line else (problem.path or "<config>")
-    return f"{where}: {problem.message}"
+def sdk_warnings(resolver: Resolver) -> list[str]:
+    """One line per provider whose SDK is not installed: calls to it would fail at once.
+
+    A warning, not a problem: the config is right, this environment lacks a package.
+    """
+    users: dict[tuple[str, str], list[str]] = {}
+    for role in resolver.roles:
+        for target in resolver.resolve(role).targets:
+            names = users.setdefault((target.provider, target.kind), [])
+            if role not in names:
+                names.append(role)
+    lines = []
+    for (provider, kind), roles in users.items():
+        missing = missing_sdk(kind)
+        if missing is not None:
+            label = f"provider {provider!r}" + (f" (any-llm {kind!r})" if kind != provider else "")
+            lines.append(
+                f"{label} {missing.describe()} (used by {', '.join(roles)}); calls will fail until you run: "
+                f"{missing.install}"
+            )
+    return lines
 
 
 def _credential_notes(resolver: Resolver) -> list[str]:
@@ -246,7 +301,7 @@ def _target_dict(config: RuntimeConfig, target: Target, index: int, call: Resolv
         "kind": target.kind,
         "model": target.model,
         "via_role": target.via_role,
-        "api_base": target.api_base,
+        "api_base": mask_url(target.api_base),
         "params": dict(target.params),
         "param_sources": {k: _param_source(v, target) for k, v in target.param_sources.items()},
         "timeout": target.timeout,

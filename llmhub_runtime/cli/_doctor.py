@@ -20,11 +20,13 @@ from ..errors import (
     ProviderTimeoutError,
 )
 from ..errors_map import map_exception
-from ..local import INSTALL_XLLAMACPP
+from ..local import BASE_ENV_VAR, DEFAULT_BASE, INSTALL_XLLAMACPP
 from ..models import Target
+from ..redact import mask_url
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_state, out
-from ._config import _problem_line, _problems_of
+from ._config import findings_of
+from ._sdks import missing_sdk
 
 __all__ = ["register"]
 
@@ -78,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(path)
     except ConfigError as exc:
-        for problem in _problems_of(exc, path):
-            out(_problem_line(problem))
+        for finding in findings_of(exc, path):
+            out(finding.line())
         out(f"llmhub doctor: fix the config first ('llmhub check {path}' lists the problems)")
         return 1
     resolver = Resolver(config)
@@ -159,7 +161,10 @@ def _diagnose(target: Target, roles: list[str], *, ping: bool) -> ProviderReport
 
 
 def _package_check(kind: str) -> tuple[Any, Check]:
-    install = f"pip install 'any-llm-sdk[{kind}]'"
+    needed = missing_sdk(kind)
+    install = needed.install if needed is not None else f"pip install 'any-llm-sdk[{kind}]'"
+    if needed is not None:  # known without importing any-llm: say what is missing and which extra adds it
+        return None, Check("package", "fail", f"any-llm provider {kind!r} {needed.describe()}", install)
     try:
         from any_llm import AnyLLM
 
@@ -175,7 +180,8 @@ def _package_check(kind: str) -> tuple[Any, Check]:
 
 
 def _default_base(provider_class: Any, target: Target) -> str | None:
-    return target.api_base or getattr(provider_class, "API_BASE", None)
+    """The endpoint to show, with any key in its userinfo or query masked."""
+    return mask_url(target.api_base or getattr(provider_class, "API_BASE", None))
 
 
 def _ping(provider_class: Any, target: Target) -> Check:
@@ -235,8 +241,8 @@ def _reach_advice(target: Target) -> str:
     host = urlsplit(target.api_base or "").hostname or ""
     if target.kind == "llamacpp" and host in ("127.0.0.1", "localhost", "::1"):
         return (
-            "start the local model with 'llmhub serve-local' and export the LLMHUB_LOCAL_BASE it prints "
-            f"(needs {INSTALL_XLLAMACPP})"
+            f"start the local model with 'llmhub serve-local' (it serves at {DEFAULT_BASE}; when that port "
+            f"is taken it prints an 'export {BASE_ENV_VAR}=...' line to run here; needs {INSTALL_XLLAMACPP})"
         )
     where = f"providers.{target.provider}.api_base" if target.api_base else "your network / proxy settings"
     return f"check {where}"

@@ -12,8 +12,10 @@ from typing import Any
 import yaml
 
 from ..config_loader import config_from_dict
-from ..local import DEFAULT_MODEL_ALIAS
+from ..local import BASE_ENV_VAR, DEFAULT_BASE, DEFAULT_MODEL_ALIAS
+from ..resolver import Resolver
 from ._common import CLIError, Formatter, config_path, out
+from ._config import sdk_warnings
 from ._schema import SHIPPED_SCHEMA
 
 __all__ = ["KNOWN_PROVIDERS", "StarterProvider", "register", "starter_config"]
@@ -39,7 +41,8 @@ KNOWN_PROVIDERS: tuple[StarterProvider, ...] = (
 )
 """In order of preference: the first one with a key is the chat role's primary target."""
 
-LOCAL_BASE = "${LLMHUB_LOCAL_BASE:-http://127.0.0.1:8080/v1}"
+LOCAL_BASE = f"${{{BASE_ENV_VAR}:-{DEFAULT_BASE}}}"
+"""The local model's address: ``$LLMHUB_LOCAL_BASE``, else the port ``llmhub serve-local`` prefers."""
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -109,7 +112,10 @@ def starter_config(path: Path, *, local: bool, environ: dict[str, str]) -> tuple
             "model": DEFAULT_MODEL_ALIAS,
             "mode": "embedding",
         }
-        notes.append("start the model with 'llmhub serve-local' and export the LLMHUB_LOCAL_BASE it prints")
+        notes.append(
+            f"start the model with 'llmhub serve-local' (it serves at {DEFAULT_BASE}; if that port is taken, "
+            f"export the {BASE_ENV_VAR} line it prints)"
+        )
         return {"project": _project_name(path), "providers": providers, "roles": roles}, notes
 
     for provider in found:
@@ -168,12 +174,14 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(f"{path} already exists; pass --force to overwrite it")
     config, notes = starter_config(path, local=args.local, environ=dict(os.environ))
     text = render(config)
-    config_from_dict(yaml.safe_load(text), path=str(path))  # what we write must validate
+    written = config_from_dict(yaml.safe_load(text), path=str(path))  # what we write must validate
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     roles = config["roles"]
     summary = ", ".join(f"{name} ({role['provider']}/{role['model']})" for name, role in roles.items())
     out(f"Wrote {path}: {summary}")
+    for warning in sdk_warnings(Resolver(written)):
+        out(f"warning: {warning}")
     for note in notes:
         out(f"note: {note}")
     flag = "" if str(path) == "llmhub.yaml" else f" --config {path}"

@@ -29,6 +29,9 @@ Errors use each provider's own body (`{"error": {"message", "type", "param", "co
 OpenAI, `{"type": "error", "error": {"type", "message"}}` for Anthropic), so the SDKs raise their
 own exception classes (429 → `RateLimitError`, 401 → `AuthenticationError`, 404 → `NotFoundError`,
 `Fault.context_length()` → a 400 that any-llm classifies as context length exceeded, 5xx/529 ...).
+A chat request OpenAI would refuse for its shape (malformed `tool_calls` in an assistant message:
+not a list, an item without `id`/`type`/`function`, non-string `name`/`arguments`) gets OpenAI's
+400 with `param` and `code` set, before it takes anything queued for its model.
 
 What answers a request for model M, first match wins:
 
@@ -41,7 +44,9 @@ What answers a request for model M, first match wins:
 
 Tokens are whitespace-separated words: usage is computed that way unless a `Reply` sets `usage`,
 and `max_tokens=N` keeps the first N words (finish reason "length"). A `Fault` without `status`
-or `malformed` (only `delay`, `headers`, `disconnect_after_chunks`) answers with the brain.
+or `malformed` (only `delay`, `headers`, `disconnect_after_chunks`, `end_after_chunks`,
+`unstreamed`, `trickle`, `pings`) answers with the brain, shaped by the fault: a stream cut or
+ended early, a plain JSON answer to a stream request, or an answer trickling in slowly.
 
 Use it in your own tests::
 

@@ -25,10 +25,12 @@ from llmhub_runtime.testing.replies import Fault, ToolCall
 __all__ = [
     "ChatRequest",
     "EmbeddingsRequest",
+    "InvalidRequest",
     "chat_completion",
     "chat_stream_events",
     "embeddings_response",
     "error_body",
+    "invalid_request_body",
     "model_list",
     "parse_chat",
     "parse_embeddings",
@@ -112,7 +114,71 @@ def content_text(content: Any) -> str:
     return str(content)
 
 
-def _message(raw: Mapping[str, Any]) -> Message:
+class InvalidRequest(ValueError):
+    """A request OpenAI would refuse with 400; ``param`` and ``code`` as in OpenAI's error body."""
+
+    def __init__(self, message: str, *, param: str, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+_JSON_TYPES = {str: "a string", int: "an integer", float: "a decimal", bool: "a boolean", list: "an array"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "an object"
+    return next((name for kind, name in _JSON_TYPES.items() if type(value) is kind), type(value).__name__)
+
+
+def _require(container: Mapping[str, Any], key: str, where: str, kind: type, expected: str) -> Any:
+    """``container[key]``, or `InvalidRequest` in OpenAI's words when it is missing or of the wrong type."""
+    if key not in container or container[key] is None:
+        raise InvalidRequest(
+            f"Missing required parameter: '{where}.{key}'.", param=f"{where}.{key}", code="missing_required_parameter"
+        )
+    value = container[key]
+    if not isinstance(value, kind):
+        raise InvalidRequest(
+            f"Invalid type for '{where}.{key}': expected {expected}, but got {_json_type(value)} instead.",
+            param=f"{where}.{key}",
+            code="invalid_type",
+        )
+    return value
+
+
+def _tool_calls(raw: Mapping[str, Any], where: str) -> tuple[ToolCall, ...]:
+    """An assistant message's ``tool_calls``, checked the way OpenAI checks them (400 otherwise)."""
+    if raw.get("tool_calls") is None:
+        return ()
+    items = _require(raw, "tool_calls", where, list, "an array of objects")
+    calls = []
+    for index, item in enumerate(items):
+        at = f"{where}.tool_calls[{index}]"
+        if not isinstance(item, Mapping):
+            raise InvalidRequest(
+                f"Invalid type for '{at}': expected an object, but got {_json_type(item)} instead.",
+                param=at,
+                code="invalid_type",
+            )
+        call_id = _require(item, "id", at, str, "a string")
+        kind = _require(item, "type", at, str, "a string")
+        if kind != "function":
+            raise InvalidRequest(
+                f"Invalid value: '{kind}'. Supported values are: 'function'.", param=f"{at}.type", code="invalid_value"
+            )
+        function = _require(item, "function", at, Mapping, "an object")
+        name = _require(function, "name", f"{at}.function", str, "a string")
+        arguments = _require(function, "arguments", f"{at}.function", str, "a string")
+        calls.append(ToolCall(name, arguments, call_id))
+    return tuple(calls)
+
+
+def _message(raw: Mapping[str, Any], where: str = "messages[0]") -> Message:
     role = str(raw.get("role", "user"))
     text = content_text(raw.get("content"))
     if role in ("system", "developer"):
@@ -120,11 +186,7 @@ def _message(raw: Mapping[str, Any]) -> Message:
     if role in ("tool", "function"):
         return Message("tool", text, tool_call_id=raw.get("tool_call_id"))
     if role == "assistant":
-        calls = []
-        for call in raw.get("tool_calls") or ():
-            function = call.get("function", {}) if isinstance(call, Mapping) else {}
-            calls.append(ToolCall(str(function.get("name", "")), str(function.get("arguments", "")), call.get("id")))
-        return Message("assistant", text, tool_calls=tuple(calls))
+        return Message("assistant", text, tool_calls=_tool_calls(raw, where))
     return Message("user", text)
 
 
@@ -168,7 +230,11 @@ def _tool_choice(body: Mapping[str, Any]) -> tuple[Any, str | None]:
 
 
 def parse_chat(body: Mapping[str, Any]) -> ChatRequest:
-    """Read a chat completions body (lenient: unknown fields are ignored)."""
+    """Read a chat completions body (lenient: unknown fields are ignored).
+
+    Raises `InvalidRequest` for what OpenAI refuses and the stand-in cannot read: malformed
+    ``tool_calls`` in an assistant message.
+    """
     tool_choice, forced = _tool_choice(body)
     response_format = body.get("response_format")
     schema: Mapping[str, Any] | None = None
@@ -186,7 +252,9 @@ def parse_chat(body: Mapping[str, Any]) -> ChatRequest:
     stream_options = body.get("stream_options")
     conversation = Conversation(
         model=str(body.get("model", "")),
-        messages=tuple(_message(m) for m in body.get("messages") or () if isinstance(m, Mapping)),
+        messages=tuple(
+            _message(m, f"messages[{i}]") for i, m in enumerate(body.get("messages") or ()) if isinstance(m, Mapping)
+        ),
         tools=_tools(body),
         tool_choice=tool_choice,
         forced_tool=forced,
@@ -356,3 +424,9 @@ def not_found_body(path: str) -> dict[str, Any]:
 def bad_request_body(message: str) -> dict[str, Any]:
     """The body for a request the stand-in cannot read."""
     return {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": None}}
+
+
+def invalid_request_body(error: InvalidRequest) -> dict[str, Any]:
+    """OpenAI's 400 body for a request it refuses, naming the offending parameter."""
+    kind = "invalid_request_error"
+    return {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}

@@ -74,6 +74,13 @@ class Endpoint:
         """A 200 whose body (or first SSE event) is not valid JSON."""
         raise NotImplementedError
 
+    def refusal(self, body: Mapping[str, Any]) -> Outgoing | None:
+        """The 400 the real API gives a request it refuses, or None when the request is acceptable.
+
+        Checked before the request takes a scripted reply or fault from its model's queue.
+        """
+        return None
+
     def auth_ok(self, headers: Mapping[str, str], api_key: str) -> bool:
         """Whether the request carries `api_key` (lower-cased header names)."""
         bearer = headers.get("authorization", "")
@@ -121,6 +128,13 @@ class OpenAIChat(Endpoint):
         return Outgoing(
             json=openai_wire.chat_completion(answer, completion_id=completion_id, created=created, n=request.n)
         )
+
+    def refusal(self, body: Mapping[str, Any]) -> Outgoing | None:
+        try:
+            openai_wire.parse_chat(body)
+        except openai_wire.InvalidRequest as exc:
+            return Outgoing(status=400, json=openai_wire.invalid_request_body(exc))
+        return None
 
     def error(self, body: Mapping[str, Any], fault: Fault) -> Outgoing:
         request = openai_wire.parse_chat(body)

@@ -137,10 +137,35 @@ def test_unknown_role(run: Callable[..., Result], config_file: Path, keyed: None
     assert result.err.startswith("llmhub: error: Unknown role 'llm.embeding'. Did you mean 'llm.embedding'?")
 
 
-def test_calling_an_embedding_role_says_so(run: Callable[..., Result], config_file: Path, keyed: None) -> None:
+def test_calling_an_embedding_role_names_the_command_to_use(
+    run: Callable[..., Result], config_file: Path, server: StandInServer, keyed: None
+) -> None:
     result = run("call", "llm.embedding", "hi", "--config", str(config_file))
     assert result.code == 1
-    assert result.err.startswith("llmhub: error: Role 'llm.embedding' has mode 'embedding', but completion()")
+    assert result.err == (
+        "llmhub: error: Role 'llm.embedding' has mode 'embedding', but 'llmhub call' needs a 'chat' or 'tool' role. "
+        "Use 'llmhub embed llm.embedding TEXT' for it, or pick another role ('llmhub roles' lists them).\n"
+    )
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("prompt", ["", "  \n"], ids=["empty", "blank"])
+def test_an_empty_prompt_is_refused_before_any_request(
+    run: Callable[..., Result], config_file: Path, server: StandInServer, keyed: None, prompt: str
+) -> None:
+    result = run("call", "llm.inference", prompt, "--config", str(config_file))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "llmhub: error: the prompt is empty: pass the text to send, or pipe it on stdin\n"
+    assert server.requests == []
+
+
+def test_an_empty_text_to_embed_is_refused_before_any_request(
+    run: Callable[..., Result], config_file: Path, server: StandInServer, keyed: None
+) -> None:
+    result = run("embed", "llm.embedding", "fine", "", "--config", str(config_file))
+    assert (result.code, result.out) == (1, "")
+    assert result.err == "llmhub: error: the text #2 is empty: pass the text to embed, or pipe it on stdin\n"
+    assert server.requests == []
 
 
 def test_a_provider_failure_after_the_fallback_is_one_error(
@@ -208,4 +233,17 @@ def test_embed_json_and_stdin(
 def test_embed_on_a_chat_role_says_so(run: Callable[..., Result], config_file: Path, keyed: None) -> None:
     result = run("embed", "llm.inference", "x", "--config", str(config_file))
     assert result.code == 1
-    assert result.err.startswith("llmhub: error: Role 'llm.inference' has mode 'chat', but embedding()")
+    assert result.err == (
+        "llmhub: error: Role 'llm.inference' has mode 'chat', but 'llmhub embed' needs an 'embedding' role. "
+        "Use 'llmhub call llm.inference PROMPT' for it, or pick another role ('llmhub roles' lists them).\n"
+    )
+
+
+def test_the_python_message_uses_the_right_article() -> None:
+    from llmhub_runtime.errors import ModeMismatchError
+
+    message = str(ModeMismatchError("llm.inference", "chat", "embedding", "embedding", use="completion"))
+    assert "but embedding() needs an 'embedding' role." in message
+    assert "or point embedding() at an 'embedding' role." in message
+    chat = str(ModeMismatchError("r", "image", "completion", "chat", accepted=("chat", "tool"), use="image"))
+    assert "but completion() needs a 'chat' role (or a 'tool' role)." in chat

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,15 +79,17 @@ def test_an_unknown_provider_id_suggests_the_right_one(run: Callable[..., Result
     )
 
 
-def test_yaml_syntax_error_reports_the_line(run: Callable[..., Result], tmp_path: Path) -> None:
+def test_yaml_syntax_error_reports_the_line_and_column(run: Callable[..., Result], tmp_path: Path) -> None:
     bad = tmp_path / "broken.yaml"
     bad.write_text("roles:\n  llm.inference:\n    provider: [openai\n    model: x\n", encoding="utf-8")
     result = run("check", str(bad))
     assert result.code == 1
     assert result.out.splitlines() == [
-        f"{bad}:4: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'",
+        f"{bad}:4:10: invalid YAML: while parsing a flow sequence did not find expected ',' or ']'",
         f"{bad}: 1 problem",
     ]
+    report = json.loads(run("check", str(bad), "--json").out)
+    assert [(p["line"], p["column"]) for p in report["problems"]] == [(4, 10)]
 
 
 def test_a_missing_file_is_one_problem(run: Callable[..., Result], tmp_path: Path) -> None:
@@ -107,6 +110,7 @@ def test_json_output_lists_problems(run: Callable[..., Result], tmp_path: Path) 
         {
             "path": str(bad),
             "line": 5,
+            "column": None,
             "key_path": "roles.r.temprature",
             "message": report["problems"][0]["message"],
             "suggestion": None,
@@ -124,3 +128,74 @@ def test_json_output_for_a_good_config(run: Callable[..., Result], config_file: 
     assert report["notes"] == [
         "STANDIN_KEY is not set (needed by llm.inference, llm.embedding); calls will fail until it is"
     ]
+
+
+def _installed(distribution: str) -> bool:
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+needs_no_gemini_sdk = pytest.mark.skipif(_installed("google-genai"), reason="google-genai is installed here")
+
+GEMINI_CONFIG = """\
+providers:
+  google:
+    kind: gemini
+roles:
+  llm.inference:
+    provider: google
+    model: gemini-2.0-flash
+    fallbacks:
+      - provider: openai
+        model: gpt-4o-mini
+"""
+
+
+@needs_no_gemini_sdk
+def test_a_provider_whose_sdk_is_missing_is_a_warning_naming_the_extra(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    path = tmp_path / "gemini.yaml"
+    path.write_text(GEMINI_CONFIG, encoding="utf-8")
+    result = run("check", str(path))
+    assert result.code == 0  # the config is right; this environment lacks a package
+    assert result.out.splitlines() == [
+        f"{path}: ok (1 role: llm.inference)",
+        "warning: provider 'google' (any-llm 'gemini') needs google-genai, google-cloud-storage, not installed here "
+        "(used by llm.inference); calls will fail until you run: pip install 'any-llm-sdk[gemini]'",
+    ]
+    report = json.loads(run("check", str(path), "--json").out)
+    assert report["ok"] is True
+    assert report["warnings"] == [result.out.splitlines()[1].removeprefix("warning: ")]
+
+
+def test_the_sdk_check_does_not_import_any_llm(tmp_path: Path) -> None:
+    import subprocess
+
+    path = tmp_path / "gemini.yaml"
+    path.write_text(GEMINI_CONFIG, encoding="utf-8")
+    code = (
+        "import sys; from llmhub_runtime.cli import main; main(['check', sys.argv[1]]); "
+        "print('any_llm' in sys.modules, 'openai' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines()[-1] == "False False"
+
+
+def test_an_sdk_module_that_cannot_be_found_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmhub_runtime.cli._sdks import missing_sdk
+
+    assert missing_sdk("anthropic") is None
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # find_spec() now finds nothing
+    missing = missing_sdk("anthropic")
+    assert missing is not None
+    assert (missing.packages, missing.install) == (("anthropic",), "pip install 'any-llm-sdk[anthropic]'")
+    assert missing_sdk("openai") is None
+    assert missing_sdk("llamacpp") is None  # OpenAI-compatible: nothing beyond the openai SDK

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from llmhub_runtime.testing.env import unused_port
 from llmhub_runtime.testing.server import StandInServer
@@ -72,3 +75,32 @@ def test_doctor_on_an_invalid_config(run: Callable[..., Result], tmp_path: Path)
     assert (
         result.out.splitlines()[-1] == f"llmhub doctor: fix the config first ('llmhub check {bad}' lists the problems)"
     )
+
+
+def test_doctor_names_the_extra_for_a_missing_sdk(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # as if the anthropic SDK were not installed
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    path = tmp_path / "claude.yaml"
+    path.write_text("roles:\n  r:\n    provider: anthropic\n    model: claude-3-5-haiku-latest\n", encoding="utf-8")
+    result = run("doctor", str(path), "--ping")
+    assert result.code == 1
+    lines = [line.strip() for line in result.out.splitlines()]
+    assert "[fail] package     any-llm provider 'anthropic' needs anthropic, not installed here" in lines
+    assert "-> pip install 'any-llm-sdk[anthropic]'" in lines
+    assert "[skip] endpoint    not checked: the provider package is missing" in lines
+
+
+def test_doctor_on_an_unreachable_local_model_says_how_to_start_it(
+    run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("init", "--local").code == 0
+    monkeypatch.setenv("LLMHUB_LOCAL_BASE", f"http://127.0.0.1:{unused_port()}/v1")
+    result = run("doctor", "--ping")
+    assert result.code == 1
+    assert (
+        "-> start the local model with 'llmhub serve-local' (it serves at http://127.0.0.1:8484/v1; when that "
+        "port is taken it prints an 'export LLMHUB_LOCAL_BASE=...' line to run here; needs pip install "
+        "'xllamacpp>=0.2')"
+    ) in [line.strip() for line in result.out.splitlines()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def test_init_local(run: Callable[..., Result], tmp_path: Path, monkeypatch: pyt
     assert result.code == 0
     text = (tmp_path / "llmhub.yaml").read_text(encoding="utf-8")
     assert text.startswith(SCHEMA_LINE + "\n")
-    assert "api_base: ${LLMHUB_LOCAL_BASE:-http://127.0.0.1:8080/v1}" in text
+    assert "api_base: ${LLMHUB_LOCAL_BASE:-http://127.0.0.1:8484/v1}" in text  # where serve-local serves
     config = load_config(tmp_path / "llmhub.yaml")
     assert config.providers["local"].api_base == "http://127.0.0.1:9999/v1"
     assert config.providers["local"].env_key is None
@@ -106,3 +107,16 @@ def test_the_shipped_schema_file_is_up_to_date() -> None:
         "llmhub_runtime/schema/llmhub.schema.json is stale; regenerate it with: "
         "python -m llmhub_runtime.cli schema > llmhub_runtime/schema/llmhub.schema.json"
     )
+
+
+def test_init_warns_when_a_chosen_provider_has_no_sdk_installed(
+    run: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # as if the anthropic SDK were not installed
+    monkeypatch.setenv("ANTHROPIC_API_KEY", SECRET)
+    result = run("init")
+    assert result.code == 0
+    assert (
+        "warning: provider 'anthropic' needs anthropic, not installed here (used by llm.inference); "
+        "calls will fail until you run: pip install 'any-llm-sdk[anthropic]'"
+    ) in result.out.splitlines()
