@@ -152,6 +152,28 @@ def overhead(redis_url: str, rounds: int, calls: int) -> dict[str, float]:
     return result
 
 
+def store_ops(redis_url: str, n: int) -> dict[str, float]:
+    """µs per acquire + settle of a three-limit demand, straight on each store (no HTTP)."""
+    from llmhub_runtime.traffic.demand import Check, Demand
+    from llmhub_runtime.traffic.memory import MemoryStore
+    from llmhub_runtime.traffic.redis_store import RedisStore
+
+    checks = (Check("requests", "x", "rpm", 10**7, window=60.0), Check("tokens", "x", "tpm", 10**9, window=60.0),
+              Check("concurrent", "x", "max_concurrent", 1000))  # fmt: skip
+    demand = Demand("p/m", checks, (1, 100, 1), None, lease_ttl=600, probe_ttl=60)
+    result = {}
+    for name, store in (("in-process store", MemoryStore()), ("Redis store", RedisStore(redis_url))):
+        for _ in range(100):
+            store.settle(store.acquire(demand).lease, "ok", [1, 50, 1], None)  # type: ignore[union-attr]
+        started = time.perf_counter_ns()
+        for _ in range(n):
+            store.settle(store.acquire(demand).lease, "ok", [1, 50, 1], None)  # type: ignore[union-attr]
+        result[f"{name}: acquire + settle"] = (time.perf_counter_ns() - started) / n / 1000
+        store.close()
+    print(json.dumps(result), flush=True)
+    return result
+
+
 def litellm_available() -> bool:
     try:
         import litellm  # noqa: F401
@@ -196,7 +218,7 @@ def write_report(
               "| variant | µs per call | added |", "| --- | ---: | ---: |"]  # fmt: skip
     base = cost["no limits"]
     for name, value in cost.items():
-        added = "" if name in ("no limits", "Redis PING round trip (for scale)") else f"+{value - base:,.0f} µs"
+        added = f"+{value - base:,.0f} µs" if name.endswith("limits") and name != "no limits" else ""
         lines.append(f"| {name} | {value:,.0f} | {added} |")
     lines += [
         "",
@@ -257,6 +279,7 @@ def main() -> None:
                 )
         redis.flush()
         cost = overhead(redis.url, args.rounds, args.per_round)
+        cost.update(store_ops(redis.url, 2000 if args.quick else 10000))
     finally:
         redis.stop()
     write_report(args, rows, cost, notes)
