@@ -29,9 +29,9 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .errors import InvalidInputError, ProviderServerError, UsageError
+from .redact import mask_mapping, mask_url
 
 if TYPE_CHECKING:
     from .hub import LLMHub
@@ -199,12 +199,11 @@ def attach_hooks(hub: LLMHub, hooks: Iterable[object]) -> None:
     Hooks see every call made through that hub, whichever adapter (or plain code) makes it: the
     shared hub of a config file is one hub.
     """
-    from .hooks import HookRunner
-
-    current = hub._hooks.hooks
+    runner = hub._hooks  # the hub's HookRunner: extended in place, so calls in flight keep their event order
+    current = runner.hooks
     new = [hook for hook in hooks if not any(hook is known for known in current)]
     if new:
-        hub._hooks = HookRunner((*current, *new))
+        runner.hooks = (*current, *new)
 
 
 # --- params -------------------------------------------------------------------------------------
@@ -231,17 +230,18 @@ def merge_params(base: Mapping[str, Any], *layers: Mapping[str, Any] | None) -> 
 _SECRET_NAME = re.compile(
     r"(?:^|[-_.])(?:key|secret|password|passwd|token|auth|authorization|credentials?|signature|sig)$", re.IGNORECASE
 )
-"""Names whose values are secrets: ``api_key``, ``X-Api-Key``, ``Authorization``, ``access_token``, ...
-(but not ``max_tokens``)."""
+"""Param names whose values are secrets: ``api_key``, ``X-Api-Key``, ``Authorization``, ``access_token``, ...
+(narrower than ``redact.is_sensitive_name``, which also matches ``max_tokens``: a cache key must keep it)."""
 
 
 def role_fingerprint(call: ResolvedCall, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What decides the answers of ``call`` with the adapter's ``params`` laid over each target's.
 
     A JSON-ready dict: the role, env, mode and, per target in order, provider, kind, model,
-    api_base and merged params (client_args too). No secret is kept: values under secret-looking
-    names (``*key*``, ``*token*``, ``authorization``, ...) and URL credentials become a short
-    digest, so two keys still give two fingerprints without either key being readable.
+    api_base and merged params (client_args too). No secret is kept: URL credentials and
+    client_args are masked as everywhere else (``llmhub_runtime.redact``); in params, values under
+    secret names (``api_key``, ``X-Api-Key``, ``authorization``, ``access_token``, ...) become a
+    short digest, so they still tell two fingerprints apart, while ``max_tokens`` stays readable.
     """
     return {
         "role": call.role,
@@ -252,9 +252,9 @@ def role_fingerprint(call: ResolvedCall, params: Mapping[str, Any] | None = None
                 "provider": target.provider,
                 "kind": target.kind,
                 "model": target.model,
-                "api_base": _public_url(target.api_base),
+                "api_base": mask_url(target.api_base),
                 "params": _jsonable(merge_params(target.params, params)),
-                "client_args": _jsonable(target.client_args),
+                "client_args": _jsonable(mask_mapping(target.client_args)),
             }
             for target in call.targets
         ],
@@ -286,24 +286,6 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return f"<{type(value).__qualname__}>"  # e.g. an http client: its id would change every run
-
-
-def _public_url(url: str | None) -> str | None:
-    """``url`` without user:password and with secret-looking query values digested."""
-    if not url:
-        return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        netloc = f"{_digest(userinfo)}@{host}"
-    query = urlencode(
-        [
-            (name, _digest(value) if _SECRET_NAME.search(name) else value)
-            for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 # --- embeddings ---------------------------------------------------------------------------------

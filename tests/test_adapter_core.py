@@ -152,6 +152,7 @@ def test_hooks_attach_once_and_see_calls(make_hub: HubFactory, recorder: Recorde
 
 def _fingerprint_config(server: StandInServer, **changes: Any) -> dict[str, Any]:
     config = server.chat_config(model=changes.pop("model", "m-1"))
+    config["providers"]["standin"]["extra_params"] = ["extra_headers"]  # a provider-specific param
     config["providers"]["standin"].update(changes.pop("provider", {}))
     config["roles"]["llm.inference"].update(changes)
     return config
@@ -205,9 +206,11 @@ def test_fingerprint_keeps_no_secret(make_hub: HubFactory, server: StandInServer
     assert '"max_tokens":64' in key and '"50256":-100' in key  # ordinary params stay readable
     assert "api-version=2024" in key and "127.0.0.1:9/v1" in key
     assert "<object>" in key  # objects by type name: stable from one process to the next
-    other = dict(config, providers={**config["providers"]})
-    other["providers"]["standin"] = {**config["providers"]["standin"], "api_base": "http://user:other@127.0.0.1:9/v1"}
-    assert fingerprint_key(make_hub(other).resolve("llm.inference")) != key
+    assert "[secure]@127.0.0.1:9/v1" in key  # URL credentials masked as in every other llmhub output
+    other = _fingerprint_config(server, params={"extra_headers": {"X-Api-Key": "sk-another-key-0452"}})
+    mine = _fingerprint_config(server, params={"extra_headers": {"X-Api-Key": SECRET}})
+    keys = {fingerprint_key(make_hub(c).resolve("llm.inference")) for c in (other, mine)}
+    assert len(keys) == 2 and not any(SECRET in k or "sk-another-key-0452" in k for k in keys)  # digests differ
 
 
 # --- embeddings ---------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_explain_shows_every_target_with_sources(
     assert "timeout     45s   from defaults.timeout" in text
     assert "1 attempt, backoff 0.5s doubling up to 20s" in text
     assert "from roles.llm.inference.retry" in text
-    assert "from llmhub's default" in text
+    assert "from roles.llm.backup.retry" in text  # one attempt, set in the conftest (the default is 3)
 
 
 def test_explain_json(run: Callable[..., Result], config_file: Path) -> None:
@@ -99,7 +99,7 @@ def test_explain_unknown_role_suggests_and_exits_1(run: Callable[..., Result], c
     assert result.out == ""
     assert result.err == (
         "llmhub: error: Unknown role 'llm.infrence'. Did you mean 'llm.inference'? Known roles: "
-        "'llm.inference', 'llm.backup', 'llm.embedding'. Add it under 'roles:' in llmhub.yaml.\n"
+        f"'llm.inference', 'llm.backup', 'llm.embedding'. Add it under 'roles:' in {config_file}.\n"
     )
     assert "Traceback" not in result.err
 
@@ -116,4 +116,4 @@ def test_debug_shows_the_traceback(
     result = run(*argv)
     assert result.code == 1
     assert "Traceback (most recent call last)" in result.err
-    assert result.err.rstrip().endswith("Add it under 'roles:' in llmhub.yaml.")
+    assert result.err.rstrip().endswith(f"Add it under 'roles:' in {config_file}.")
