@@ -78,6 +78,7 @@ def hub_config(server: StandInServer, limits: dict[str, Any] | None, state: str 
     if state is not None:
         config["traffic"] = {"state": state}
     config["roles"]["llm.inference"]["timeout"] = 120
+    config["roles"]["llm.inference"]["retry"] = {"max_attempts": 1}  # every 429 visible
     return config
 
 

@@ -26,6 +26,7 @@ def test_explain_shows_limits_and_the_live_state(
         cooldown={"failures": 2, "seconds": 30},
         fallbacks=[{"provider": "standin", "model": "model-b"}],
         weight=3,  # the only weighted target: always first
+        retry={"max_attempts": 1},
     )
     path = tmp_path / "llmhub.yaml"
     path.write_text(yaml.safe_dump(config))

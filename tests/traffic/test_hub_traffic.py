@@ -23,7 +23,7 @@ HI = [{"role": "user", "content": "hi"}]
 
 def config(server: StandInServer, role: dict[str, Any], **top: Any) -> dict[str, Any]:
     base = server.chat_config(model="model-a")
-    base["roles"]["llm.inference"].update(role)
+    base["roles"]["llm.inference"].update({"retry": {"max_attempts": 1}, **role})  # each failure visible
     base.update(top)
     return base
 
@@ -207,6 +207,7 @@ def test_weighted_splits_are_sticky_by_key(make_hub: HubFactory, server: StandIn
 
 def test_provider_limits_are_shared_by_every_role_on_the_entry(make_hub: HubFactory, server: StandInServer) -> None:
     base = server.chat_config(model="model-a")
+    base["defaults"] = {"retry": {"max_attempts": 1}}
     base["providers"]["standin"]["limits"] = {"rpm": 2, "policy": "next"}
     base["roles"]["other"] = {"provider": "standin", "model": "model-c"}
     hub = make_hub(base)

@@ -80,7 +80,7 @@ def chat(server: StandInServer, entry_limits: dict[str, Any] | None, state: str 
         config["providers"]["standin"]["limits"] = entry_limits
     if state is not None:
         config["traffic"] = {"state": state}
-    config["roles"]["llm.inference"].update(role)
+    config["roles"]["llm.inference"].update({"retry": {"max_attempts": 1}, **role})  # every 429 visible
     return config
 
 
