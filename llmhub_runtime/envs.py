@@ -52,6 +52,8 @@ def bind_env(config: RuntimeConfig, env: str | None) -> RuntimeConfig:
         data[section] = merged
     if overlay.defaults is not None:
         data["defaults"] = _merge(data.get("defaults", {}), overlay.defaults)
+    if overlay.traffic is not None:
+        data["traffic"] = _merge(data.get("traffic", {}), overlay.traffic)
     bound = RuntimeConfig.model_validate(data)
     bound._source = config._source
     return bound

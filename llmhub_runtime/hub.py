@@ -36,6 +36,7 @@ from .inputs import (
     check_text,
 )
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
+from .traffic.controller import TrafficController
 from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is built, not at import
@@ -124,6 +125,7 @@ class LLMHub:
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self._traffic = TrafficController.for_config(self._resolver.config, self._timer)
         self._cache_layer: ResponseCache | None = None
         self._cached_roles = _uses_cache(self._resolver.config)
         self.strict_env = strict_env
@@ -174,6 +176,11 @@ class LLMHub:
     def reset_usage(self) -> None:
         """Start counting usage from zero."""
         self._ledger.reset()
+
+    @property
+    def traffic(self) -> TrafficController | None:
+        """Traffic control (limits, cooldowns, splits; ``.status(target)``, ``.metrics``), if the config uses it."""
+        return self._traffic
 
     def cache_stats(self) -> dict[str, CacheStats]:
         """Response-cache counters per role in this process: hits, misses, bypassed, stored, store errors."""
@@ -276,7 +283,7 @@ class LLMHub:
                 return streams.first_chunk(plan, chunks), chunks
             return timeouts.run_sync(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
-        result = self._drive(plan, attempt)
+        result = self._drive(plan, self._guarded(plan, attempt, msgs, params_override, kwargs))
         if stream:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
@@ -356,7 +363,7 @@ class LLMHub:
                 return await streams.afirst_chunk(plan, chunks), chunks
             return await timeouts.within(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
-        result = await self._adrive(plan, attempt)
+        result = await self._adrive(plan, self._aguarded(plan, attempt, msgs, params_override, kwargs))
         if stream:
             return streams.astream(plan, result[0], result[1], self._aemit)
         await self._aemit_end(plan, result)
@@ -390,12 +397,14 @@ class LLMHub:
                     kwargs,
                     lambda client, model, args: client.aembedding(model, texts, **args),
                     plan=plan,
+                    size=texts,
                 )
 
             return self._cache.embedding(plan, inputs, params_override, kwargs, policy, send, self._emit)  # type: ignore[no-any-return]
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
+            size=inputs,
         )  # fmt: skip
 
     async def aembedding(
@@ -421,12 +430,14 @@ class LLMHub:
                     kwargs,
                     lambda client, model, args: client.aembedding(model, texts, **args),
                     plan=plan,
+                    size=texts,
                 )
 
             return await self._cache.aembedding(plan, inputs, params_override, kwargs, policy, send, self._aemit)  # type: ignore[no-any-return]
         return await self._acall(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
+            size=inputs,
         )  # fmt: skip
 
     # --- images, audio, rerank, moderation, responses -------------------------------------------
@@ -587,6 +598,8 @@ class LLMHub:
         """
         self._closed = True
         _close_all(self._clients.drain())
+        if self._traffic:
+            self._traffic.close()
         if self._cache_layer is not None:
             self._cache_layer.close()
 
@@ -606,6 +619,8 @@ class LLMHub:
             await asyncio.to_thread(_close_all, others)
         if self._cache_layer is not None:
             await asyncio.to_thread(self._cache_layer.close)
+        if self._traffic:
+            self._traffic.close()
 
     def __enter__(self) -> LLMHub:
         return self
@@ -626,7 +641,7 @@ class LLMHub:
     def _prepare(self, role: str, method: str, stream: bool) -> CallPlan:
         if self._closed:
             raise e.HubClosedError("This LLMHub is closed; create a new one.")
-        call = self.resolve(role)
+        call = self.resolve(role) if self._traffic is None else self._traffic.route(self.resolve(role))
         if call.mode not in _MODE_OF[method]:
             raise _mode_mismatch(role, call.mode, method)
         keys = [read_credential(target, role) for target in call.targets]
@@ -651,6 +666,7 @@ class LLMHub:
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
         plan: CallPlan | None = None,
+        size: Any = None,
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
@@ -669,7 +685,7 @@ class LLMHub:
             plan.clock()
             return timeouts.run_sync(invoke(client, step.target.model, args), bounds.total)
 
-        result = self._drive(plan, attempt)
+        result = self._drive(plan, self._guarded(plan, attempt, size, override, kwargs))
         self._emit_end(plan, result)
         return result
 
@@ -682,6 +698,7 @@ class LLMHub:
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
         plan: CallPlan | None = None,
+        size: Any = None,
     ) -> Any:
         """The async twin of ``_call``."""
         plan = plan or self._prepare(role, method, False)
@@ -695,9 +712,20 @@ class LLMHub:
             plan.clock()
             return await timeouts.within(invoke(client, step.target.model, args), bounds.total)
 
-        result = await self._adrive(plan, attempt)
+        result = await self._adrive(plan, self._aguarded(plan, attempt, size, override, kwargs))
         await self._aemit_end(plan, result)
         return result
+
+    def _guarded(
+        self, plan: CallPlan, attempt: Callable[[Attempt], T], inputs: Any, override: Any, kwargs: Any
+    ) -> Callable[[Attempt], T]:
+        """``attempt`` behind traffic control (limits, cooldowns), when the config uses it."""
+        return attempt if self._traffic is None else self._traffic.guard(plan, attempt, inputs, override, kwargs)
+
+    def _aguarded(
+        self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]], inputs: Any, override: Any, kwargs: Any
+    ) -> Callable[[Attempt], Awaitable[T]]:
+        return attempt if self._traffic is None else self._traffic.aguard(plan, attempt, inputs, override, kwargs)
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
         """Run the plan; whatever ends the call (cancellation, a foreign exception) reports its attempt."""
@@ -765,6 +793,8 @@ class LLMHub:
 
     def _observe(self, event: CallEvent) -> None:
         self._ledger.record(event)
+        if self._traffic:
+            self._traffic.observe(event)
         if event.kind == "error":
             _log(event)
 

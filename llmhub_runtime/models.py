@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer
 
 from .cache.config import CacheConfig
 from .redact import mask_mapping, mask_url
+from .traffic.config import Cooldown, Limits, LimitScope, TrafficConfig
 
 __all__ = [
     "LEGACY_MODES",
@@ -147,6 +148,8 @@ class ProviderConfig(_Frozen):
     chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
+    limits: Limits | None = Field(None, description="Limits of everything sent through this entry (or per model).")
+    cooldown: Cooldown | None = Field(None, description="Circuit breaker of each of this entry's targets.")
     extra_params: list[str] = Field(
         default_factory=list,
         description=(
@@ -174,11 +177,16 @@ class FallbackConfig(_Frozen):
     provider: str | None = None
     model: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    limits: Limits | None = Field(None, description="Limits of this inline target, as this role uses it.")
+    cooldown: Cooldown | None = None
+    weight: float | None = Field(None, ge=0, description="Share of the role's traffic sent here first.")
 
     @model_validator(mode="after")
     def _one_shape(self) -> FallbackConfig:
         if self.role is not None and (self.provider or self.model or self.params):
             raise ValueError("a fallback is either 'role: NAME' or 'provider:' + 'model:', not both")
+        if self.role is not None and (self.limits or self.cooldown or self.weight is not None):
+            raise ValueError(f"set limits, cooldown and weight on role {self.role!r} itself, not on the fallback")
         if self.role is None and not (self.provider and self.model):
             raise ValueError("a fallback needs 'role: NAME', or both 'provider:' and 'model:'")
         return self
@@ -235,6 +243,9 @@ class RoleConfig(_Frozen):
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
+    limits: Limits | None = Field(None, description="Limits of the role's own target (not its fallbacks).")
+    cooldown: Cooldown | None = Field(None, description="Circuit breaker of the role's own target.")
+    weight: float | None = Field(None, ge=0, description="Share of the traffic sent to this target first.")
     cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
@@ -257,6 +268,7 @@ class EnvOverlay(_Frozen):
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig | None = None
+    traffic: TrafficConfig | None = None
 
 
 class RuntimeConfig(_Frozen):
@@ -268,6 +280,7 @@ class RuntimeConfig(_Frozen):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
+    traffic: TrafficConfig | None = Field(None, description="Where limit and cooldown state lives (memory or Redis).")
     _source: str | None = PrivateAttr(None)
     """The file it was loaded from (set by the loader), named in error messages."""
     meta: dict[str, Any] | None = Field(
@@ -308,6 +321,9 @@ class Target(_Frozen):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
+    limits: tuple[LimitScope, ...] = ()
+    cooldown: Cooldown | None = None
+    weight: float | None = None
 
     @field_serializer("api_base", when_used="json")
     def _mask_api_base(self, value: str | None) -> str | None:

@@ -33,6 +33,8 @@ from .models import (
     ToolChoice,
 )
 from .providers import MODE_FLAGS, default_env_key, known_provider_ids, supports_mode
+from .traffic.config import Cooldown
+from .traffic.scopes import OwnLimits, limit_problem, target_scopes
 from .yaml_source import render_loc
 
 __all__ = [
@@ -168,6 +170,7 @@ def _target(
     loc: Loc,
     via_role: str | None,
     pricing: Pricing | None = None,
+    traffic: tuple[OwnLimits | None, Cooldown | None, float | None] = (None, None, None),
     suggest: Suggester | None = None,
     chunk_timeout: float | None = None,
 ) -> Target:
@@ -175,6 +178,12 @@ def _target(
     kind = entry.kind or provider
     env_key = entry.env_key if "env_key" in entry.model_fields_set else default_env_key(kind)
     merged, sources = merge_params(*params)
+    own_limits, cooldown, weight = traffic
+    scopes = target_scopes(provider=provider, model=model, own=own_limits, entry=entry.limits)
+    pricing = pricing or entry.pricing.get(model)
+    problem = limit_problem(scopes, own_limits, provider, f"{provider}/{model}", pricing is not None)
+    if problem is not None:
+        raise ConfigProblemError(*problem)
     return Target(
         provider=provider,
         kind=kind,
@@ -188,8 +197,11 @@ def _target(
         timeout=timeout or entry.timeout or config.defaults.timeout,
         chunk_timeout=chunk_timeout or entry.chunk_timeout or config.defaults.chunk_timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
-        pricing=pricing or entry.pricing.get(model),
+        pricing=pricing,
         via_role=via_role,
+        limits=scopes,
+        cooldown=cooldown or entry.cooldown,
+        weight=weight,
     )
 
 
@@ -228,8 +240,10 @@ def _primary(
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
         pricing=role.pricing,
+        traffic=((f"role:{name}", role.limits, (*loc, "limits")) if role.limits else None, role.cooldown,
+                 role.weight),
         suggest=suggest,
-    )
+    )  # fmt: skip
     return mode, target
 
 
@@ -379,6 +393,11 @@ def _inline_target(
         loc=(*loc, "provider"),
         via_role=name,
         suggest=suggest,
+        traffic=(
+            (f"role:{name}:fallback:{loc[-1]}", fallback.limits, (*loc, "limits")) if fallback.limits else None,
+            fallback.cooldown,
+            fallback.weight,
+        ),
     )
 
 

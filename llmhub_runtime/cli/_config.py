@@ -319,12 +319,39 @@ def _target_dict(config: RuntimeConfig, target: Target, index: int, call: Resolv
     }
 
 
+def _traffic_lines(info: dict[str, Any]) -> list[str]:
+    """``limits`` / ``cooldown`` / ``weight`` lines of one target, with the live state."""
+    lines = []
+    for n, row in enumerate(info["limits"]):
+        head = "  limits      " if n == 0 else " " * 14
+        used = row["used"]
+        if row["limit"].startswith("budget"):
+            live = "?" if used is None else f"spent {used:.4g}, remaining {max(row['max'] - used, 0):.4g}"
+        else:
+            live = "?" if used is None else f"used {used:g}"
+        lines.append(f"{head}{row['limit']} {row['max']:g} ({live})   from {row['where']} "
+                     f"[scope {row['scope']}, policy {row['policy']}]")  # fmt: skip
+    cool = info["cooldown"]
+    if cool is not None:
+        now = "cooling for {:.3g}s".format(cool["cooling_for"]) if cool.get("cooling_for") else "ready"
+        lines.append(f"  cooldown    after {cool['failures']} failures in a row, {cool['seconds']:g}s; "
+                     f"now {now} ({cool.get('recent_failures') or 0} failures in a row)")  # fmt: skip
+    if "unavailable" in info:
+        lines.append(f"  state       unavailable: {info['unavailable']}")
+    return lines
+
+
 def run_explain(args: argparse.Namespace) -> int:
     path = config_path(args)
     hub = LLMHub(path)
     call = hub.resolve(args.role)
     config = hub.config
     targets = [_target_dict(config, t, i, call) for i, t in enumerate(call.targets, 1)]
+    traffic = hub.traffic
+    if traffic is not None:
+        for info, target in zip(targets, call.targets, strict=True):
+            info["weight"] = target.weight
+            info["traffic"] = traffic.status(target) if target.limits or target.cooldown else None
     if args.json:
         report = {
             "role": call.role,
@@ -332,6 +359,7 @@ def run_explain(args: argparse.Namespace) -> int:
             "source": call.source,
             "config": str(path),
             "env": call.env,
+            "traffic_state": None if traffic is None else traffic.status(call.primary)["state"],
             "targets": targets,
         }
         out(json.dumps(report, indent=2, default=str))
@@ -376,7 +404,16 @@ def run_explain(args: argparse.Namespace) -> int:
         retry = _retry_text(call.targets[info["position"] - 1].retry)
         source = info["retry_source"] or DEFAULT_RETRY_SOURCE
         out(f"  retry       {retry}   from {source}")
+        if info.get("weight") is not None:
+            out(f"  weight      {info['weight']:g}")
+        if info.get("traffic"):
+            for line in _traffic_lines(info["traffic"]):
+                out(line)
     out()
+    if traffic is not None:
+        state = traffic.status(call.primary)["state"]
+        where = "this process only: live counts start empty" if state == "memory" else "shared by every worker"
+        out(f"Traffic state: {state} ({where}).")
     if total > 1:
         out("On a failure that survives its retries, each target is tried in the order above.")
     out("Call-time params_override= and keyword arguments win over the params shown.")
