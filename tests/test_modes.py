@@ -343,9 +343,10 @@ def _mismatch_message(method: str) -> str:
     role, mode, right = MISMATCHES[method]
     needs = NEEDS.get(method, f"{method!r} role")
     expected = "'chat' or 'tool'" if method == "completion" else repr(method)
+    a = "an" if method[0] in "aeiou" else "a"  # "an 'embedding' role", "a 'chat' role"
     return (
-        f"Role {role!r} has mode {mode!r}, but {method}() needs a {needs}. "
-        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at a {expected} role."
+        f"Role {role!r} has mode {mode!r}, but {method}() needs {a} {needs}. "
+        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at {a} {expected} role."
     )
 
 
