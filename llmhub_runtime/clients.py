@@ -1,15 +1,24 @@
 """One any-llm provider instance per (provider entry, credential, event loop), built lazily.
 
 An async HTTP client is bound to the event loop that first used it, so async calls get an
-instance per running loop (dropped with the loop). Sync calls go through any-llm's sync API,
-which runs every call on any-llm's own long-lived runner loop, so they share one instance.
+instance per running loop. Sync calls go through any-llm's sync API, which runs every call on
+any-llm's own long-lived runner loop, so they share one instance.
+
+A loop's clients are released with the loop: the pool parks a small "reaper" task on each loop it
+serves, and ``asyncio.run`` (or any ``asyncio.Runner``) cancels it on the way out, which closes
+that loop's clients on the loop itself; clients of a loop closed some other way are dropped on the
+next lookup. So ``asyncio.run(hub.acompletion(...))`` in a loop keeps sockets and memory flat.
 any-llm is imported here, on the first call, never at ``import llmhub_runtime``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
+import logging
 import os
+import ssl
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -27,6 +36,13 @@ NO_KEY = "llmhub-no-key"
 """Sent as the key to providers that need none, so no SDK falls back to its own env lookup."""
 
 _Key = tuple[str, str, str | None, tuple[tuple[str, str], ...]]
+logger = logging.getLogger("llmhub_runtime")
+
+
+class _LoopClients(dict[_Key, "AnyLLM"]):
+    """The clients of one event loop, and the task that closes them when the loop shuts down."""
+
+    reaper: asyncio.Task[None] | None = None
 
 
 def read_credential(target: Target, role: str | None = None) -> str:
@@ -45,9 +61,12 @@ class ClientPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sync: dict[_Key, AnyLLM] = {}
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, AnyLLM]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClients] = weakref.WeakKeyDictionary()
+
+    def __len__(self) -> int:
+        """How many instances the pool holds (every loop's, and the sync API's)."""
+        with self._lock:
+            return len(self._sync) + sum(len(entry) for entry in self._by_loop.values())
 
     def get(self, target: Target, api_key: str, *, loop: asyncio.AbstractEventLoop | None) -> AnyLLM:
         """The instance for ``target`` and ``api_key`` on ``loop`` (``None``: the sync API)."""
@@ -57,23 +76,55 @@ class ClientPool:
             target.api_base,
             (("key", api_key), *sorted((k, repr(v)) for k, v in target.client_args.items())),
         )
-        cache = self._sync if loop is None else self._by_loop.get(loop)
-        client = cache.get(key) if cache is not None else None
+        if loop is None:
+            client = self._sync.get(key)
+        else:
+            entry = self._by_loop.get(loop)
+            client = entry.get(key) if entry is not None else None
         if client is not None:
             return client
         with self._lock:
-            cache = self._sync if loop is None else self._by_loop.setdefault(loop, {})
+            if loop is None:
+                cache = self._sync
+            else:
+                self._forget_closed_loops()
+                cache = self._loop_entry(loop)
             client = cache.get(key)
             if client is None:
                 client = cache[key] = _create(target, api_key)
             return client
 
+    def _loop_entry(self, loop: asyncio.AbstractEventLoop) -> _LoopClients:
+        entry = self._by_loop.get(loop)
+        if entry is None:
+            entry = self._by_loop[loop] = _LoopClients()
+            entry.reaper = loop.create_task(self._reap(loop), name="llmhub-client-reaper")
+            entry.reaper._log_destroy_pending = False  # type: ignore[attr-defined]  # a loop closed uncancelled
+        return entry
+
+    async def _reap(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait until the loop shuts down (cancelling every task), then close its clients on it."""
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop.create_future()
+        with self._lock:
+            entry = self._by_loop.pop(loop, None)
+        for client in entry.values() if entry is not None else ():
+            try:
+                await asyncio.wait_for(close_client(client), timeout=5)
+            except Exception:
+                logger.debug("llmhub: could not close a client", exc_info=True)
+
+    def _forget_closed_loops(self) -> None:
+        """Drop the clients of loops closed without shutting down their tasks (nothing can close them now)."""
+        for loop in [loop for loop in self._by_loop if loop.is_closed()]:
+            self._by_loop.pop(loop, None)
+
     def drain(self) -> list[tuple[asyncio.AbstractEventLoop | None, AnyLLM]]:
         """Forget every instance and return them with their loop (``None``: the sync API's), for closing."""
         with self._lock:
             clients: list[tuple[asyncio.AbstractEventLoop | None, AnyLLM]] = [(None, c) for c in self._sync.values()]
-            for loop, per_loop in self._by_loop.items():
-                clients.extend((loop, c) for c in per_loop.values())
+            for loop, entry in self._by_loop.items():
+                clients.extend((loop, c) for c in entry.values())
             self._sync.clear()
             self._by_loop = weakref.WeakKeyDictionary()
         return clients
@@ -86,8 +137,10 @@ def _create(target: Target, api_key: str) -> AnyLLM:
     options: dict[str, Any] = dict(target.client_args)
     if getattr(provider_class, "MAX_RETRIES_SUPPORT", "unsupported") != "unsupported":
         options.setdefault("max_retries", 0)  # llmhub's attempts are the only ones
-    if target.transport == "aiohttp" and "http_client" not in options:
-        options["http_client"] = _aiohttp_client(provider_class, target)
+    if "http_client" not in options:
+        http_client = (_aiohttp_client if target.transport == "aiohttp" else _httpx_client)(provider_class, target)
+        if http_client is not None:
+            options["http_client"] = http_client
     return AnyLLM.create(
         target.kind,
         api_key=api_key,
@@ -97,18 +150,44 @@ def _create(target: Target, api_key: str) -> AnyLLM:
     )
 
 
-def _aiohttp_client(provider_class: type[AnyLLM], target: Target) -> Any:
-    """The SDK's own aiohttp transport for an OpenAI- or Anthropic-style provider."""
+def _sdk_name(provider_class: type[AnyLLM]) -> str | None:
+    """``openai`` or ``anthropic`` for a provider built on that SDK, else ``None``."""
     from any_llm.providers.anthropic.base import BaseAnthropicProvider
     from any_llm.providers.openai.base import BaseOpenAIProvider
 
-    sdk_name = (
-        "openai"
-        if issubclass(provider_class, BaseOpenAIProvider)
-        else "anthropic"
-        if issubclass(provider_class, BaseAnthropicProvider)
-        else None
-    )
+    if issubclass(provider_class, BaseOpenAIProvider):
+        return "openai"
+    return "anthropic" if issubclass(provider_class, BaseAnthropicProvider) else None
+
+
+def _httpx_client(provider_class: type[AnyLLM], target: Target) -> Any:
+    """The SDK's default async httpx client, sharing one TLS context (building one reads the CA bundle:
+    ~0.1 s, paid by every event loop's client otherwise). ``None``: let the SDK build its own."""
+    from any_llm.providers.anthropic.anthropic import AnthropicProvider
+    from any_llm.providers.openai.base import BaseOpenAIProvider
+
+    sdk_name = _sdk_name(provider_class)
+    stock = provider_class._init_client in (BaseOpenAIProvider._init_client, AnthropicProvider._init_client)
+    context = _tls_context() if sdk_name is not None and stock else None  # others build their clients their way
+    if sdk_name is None or context is None:
+        return None
+    import importlib
+
+    return importlib.import_module(sdk_name).DefaultAsyncHttpxClient(verify=context)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext | None:
+    try:
+        import httpx
+    except ImportError:  # an SDK on another HTTP library: it builds its own
+        return None
+    return httpx.create_ssl_context()
+
+
+def _aiohttp_client(provider_class: type[AnyLLM], target: Target) -> Any:
+    """The SDK's own aiohttp transport for an OpenAI- or Anthropic-style provider."""
+    sdk_name = _sdk_name(provider_class)
     if sdk_name is None:
         raise UsageError(
             f"providers.{target.provider}.transport: aiohttp works for OpenAI- and Anthropic-style providers, "

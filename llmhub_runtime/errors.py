@@ -19,16 +19,20 @@ YAML), and failures of the provider call itself (retry, fall back, or report)::
         ├── AuthenticationError           401/403: the key is wrong
         ├── BadRequestError               400/422: the request is wrong
         │   ├── ContextLengthError        prompt too long for the model
-        │   └── ContentFilterError        blocked by the provider's safety filter
+        │   ├── ContentFilterError        blocked by the provider's safety filter
+        │   └── RequestTooLargeError      413: the request body is too large
         ├── ModelNotFoundError            404: no such model
         ├── RateLimitError                429 (.retry_after)
-        ├── ProviderTimeoutError          no answer within the timeout
+        ├── ProviderTimeoutError          no answer within the timeout, or 408
         ├── ProviderConnectionError       could not connect / connection dropped
-        ├── ProviderServerError           5xx, overloaded, unparseable answer
+        ├── ProviderServerError           5xx, 529 overloaded, unparseable answer
         ├── StreamInterruptedError        a stream failed after its first chunk (.partial_text)
         └── AllTargetsFailedError         every target of a fallback chain failed (.failures)
 
-Every error with fields pickles (``__reduce__``) and never carries an API key.
+Provider errors are classified by HTTP status and exception type only, never by message text.
+Every error with fields pickles (``__reduce__``) and never carries an API key: neither in its
+message and fields nor anywhere in its ``__cause__`` / ``__context__`` chain (the SDK exceptions
+there are scrubbed copies, without request objects or tracebacks; see ``errors_map``).
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ __all__ = [
     "ProviderServerError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RequestTooLargeError",
     "StreamInterruptedError",
     "TargetFailure",
     "UnknownEnvError",
@@ -147,16 +152,22 @@ class ConfigValidationError(ConfigError):
 
 
 class UnknownRoleError(UsageError, LookupError):
-    """No role of that name is configured."""
+    """No role of that name is configured. The message lists at most ``SHOWN`` known roles."""
 
-    def __init__(self, role: str, known: Sequence[str], matches: Sequence[str] = ()) -> None:
+    SHOWN = 20
+
+    def __init__(
+        self, role: str, known: Sequence[str], matches: Sequence[str] = (), *, config: str | None = None
+    ) -> None:
         self.role = role
         self.known = tuple(known)
         self.matches = tuple(matches)
-        hint = f" Did you mean {' or '.join(repr(m) for m in self.matches)}?" if self.matches else ""
-        roles = ", ".join(repr(k) for k in self.known) or "none"
+        hint = f" Did you mean {' or '.join(repr(m) for m in self.matches[:5])}?" if self.matches else ""
+        roles = ", ".join(repr(k) for k in self.known[: self.SHOWN]) or "none"
+        if len(self.known) > self.SHOWN:
+            roles += f" and {len(self.known) - self.SHOWN} more (llmhub roles lists them all)"
         super().__init__(
-            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in llmhub.yaml."
+            f"Unknown role {role!r}.{hint} Known roles: {roles}. Add it under 'roles:' in {config or 'llmhub.yaml'}."
         )
 
 
@@ -213,12 +224,13 @@ class MissingCredentialError(UsageError):
 class UnknownEnvError(UsageError):
     """The requested environment has no overlay under ``envs:``."""
 
-    def __init__(self, env: str, known: list[str]) -> None:
+    def __init__(self, env: str, known: list[str], *, config: str | None = None, source: str | None = None) -> None:
         self.env = env
         self.known = known
+        origin = f" (from {source})" if source else ""
         super().__init__(
-            f"Unknown env {env!r}. Known envs: {', '.join(repr(k) for k in known)}. "
-            f"Add it under 'envs:' in llmhub.yaml, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
+            f"Unknown env {env!r}{origin}. Known envs: {', '.join(repr(k) for k in known) or 'none'}. "
+            f"Add it under 'envs:' in {config or 'llmhub.yaml'}, or set LLMHUB_ENV / LLMHub(env=...) to a known one."
         )
 
 
@@ -247,6 +259,7 @@ class ProviderError(LLMHubError):
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         attempts: int = 1,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.role = role
@@ -256,6 +269,8 @@ class ProviderError(LLMHubError):
         self.body = body
         self.headers = {k.lower(): v for k, v in (headers or {}).items()}
         self.attempts = attempts
+        self.retry_after = retry_after
+        """Seconds the provider asked to wait (its ``Retry-After``), on any status; None if it did not say."""
 
     def __str__(self) -> str:
         where = ", ".join(
@@ -283,6 +298,11 @@ class ContentFilterError(BadRequestError):
     """The provider's safety filter blocked the request or the answer."""
 
 
+class RequestTooLargeError(BadRequestError):
+    """The provider refused the request body as too large (413). Like ``ContextLengthError``, the next
+    target (which may accept more) is tried; this one is not retried."""
+
+
 class ModelNotFoundError(ProviderError):
     """The provider does not know the model (404)."""
 
@@ -290,21 +310,17 @@ class ModelNotFoundError(ProviderError):
 class RateLimitError(ProviderError):
     """The provider is rate limiting (429). ``retry_after`` is in seconds, when the provider said."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **fields: Any) -> None:
-        super().__init__(message, **fields)
-        self.retry_after = retry_after
-
 
 class ProviderTimeoutError(ProviderError):
-    """No answer arrived within the timeout."""
+    """No answer arrived within the timeout, or the server answered 408 (Request Timeout)."""
 
 
 class ProviderConnectionError(ProviderError):
-    """The provider could not be reached, or the connection dropped."""
+    """The provider could not be reached, or the connection dropped. The message names the ``api_base``."""
 
 
 class ProviderServerError(ProviderError):
-    """The provider failed on its side (5xx, overloaded) or sent an answer that cannot be read."""
+    """The provider failed on its side (5xx, 529 overloaded) or sent an answer that cannot be read."""
 
 
 class StreamInterruptedError(ProviderError):

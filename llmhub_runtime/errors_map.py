@@ -1,68 +1,202 @@
-"""any-llm's unified exceptions → llmhub's, in one place (like httpx's ``map_httpcore_exceptions``).
+"""any-llm's exceptions → llmhub's, in one place (like httpx's ``map_httpcore_exceptions``).
 
-any-llm (with ``unified_exceptions=True``) already turns each SDK's error into one of its own
-classes by HTTP status; this module maps those classes onto llmhub's tree, most specific
-first, tells timeouts and dropped connections apart by the SDK exception's type (never by its
-message), and stamps role/provider/model once. The API key in use is scrubbed from messages.
+Classification uses the HTTP status and the exception types only, never message text (any-llm's
+own class is a guess from the message when a status is ambiguous, so it is not trusted):
+
+==============================  ==============================================================
+status / type                   llmhub error
+==============================  ==============================================================
+401, 403                        ``AuthenticationError``
+404                             ``ModelNotFoundError``
+408                             ``ProviderTimeoutError`` (retried)
+413                             ``RequestTooLargeError``
+429                             ``RateLimitError``
+400, 422                        ``BadRequestError``; ``ContextLengthError`` / ``ContentFilterError``
+                                when the body's structured ``code`` / ``type`` says so (OpenAI's
+                                ``context_length_exceeded``, ``content_filter``, ...)
+other 4xx                       ``ProviderError`` (not retried)
+5xx, 529, unreadable answer     ``ProviderServerError``
+timeout / connection types      ``ProviderTimeoutError`` / ``ProviderConnectionError``
+==============================  ==============================================================
+
+A mistake made locally, before any request (a ``TypeError`` / ``ValueError`` raised while the SDK
+builds the request: ``tools="x"``, content that is not JSON, NaN, ``timeout="abc"``), raises
+``InvalidInputError``; the local machine's own failures (``EMFILE``, ``ENOMEM``, ...) re-raise
+their ``OSError``. Neither is retried.
+
+The exceptions the SDK raised stay reachable as ``__cause__`` (types kept), but scrubbed in place
+first: every secret (the key in use, credentials in ``api_base`` or ``client_args``) is replaced by
+``[secure]`` in messages, bodies and headers; request / response objects become
+``RequestSnapshot`` / ``ResponseSnapshot`` (method, masked URL, masked headers, status, text); and
+their tracebacks, whose frames hold the SDK's locals (headers, the client), are replaced by a note
+listing the innermost frames. Nothing printable or reachable from an llmhub error holds the key.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import errno
+import json
 import time
+import traceback
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from . import errors as e
 from .models import Target
+from .redact import MASK, is_sensitive_name, mask_url, scrub, secret_values
 
-__all__ = ["map_exception", "parse_retry_after"]
+__all__ = ["RequestSnapshot", "ResponseSnapshot", "map_exception", "parse_retry_after", "scrub_exception"]
 
 _TIMEOUT_TYPES = frozenset(
-    {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout"}
-)
+    {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout",
+     "ServerTimeoutError", "SocketTimeoutError"}
+)  # fmt: skip
 _CONNECTION_TYPES = frozenset(
-    {"APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError", "NetworkError", "TransportError"}
+    {"APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError", "WriteError", "NetworkError",
+     "TransportError", "ClientConnectionError", "ClientConnectorError", "ServerDisconnectedError", "ClientOSError"}
+)  # fmt: skip
+_UNREADABLE_TYPES = frozenset(
+    {"JSONDecodeError", "APIResponseValidationError", "ResponseValidationError", "DecodingError",
+     "ContentTypeError", "ClientPayloadError", "IncompleteRead"}
+)  # fmt: skip
+"""The answer arrived but cannot be read: the provider's fault."""
+_LOCAL_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS, errno.ENOSPC})
+_CONTEXT_CODES = frozenset({"context_length_exceeded", "context_window_exceeded", "string_above_max_length"})
+_FILTER_CODES = frozenset(
+    {"content_filter", "content_policy_violation", "content_filtered", "responsibleaipolicyviolation"}
 )
+_RESPONSE_HEADERS_MASKED = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-goog-api-key"}
+)
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 - a name to compare, not a bind
+_MAX_CHAIN = 16
+_FRAMES_KEPT = 6
+_TEXT_KEPT = 4000
 
 
-def _type_names(exc: BaseException | None) -> set[str]:
-    names: set[str] = set()
-    seen = 0
-    while exc is not None and seen < 6:  # the SDK error, and what it was raised from
-        names.update(cls.__name__ for cls in type(exc).__mro__)
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return names
+# --- classification ------------------------------------------------------------------------------
 
 
-def _pick(exc: Exception) -> type[e.ProviderError]:
-    """The llmhub class for an any-llm exception; most specific wins."""
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and everything it was raised from (causes, contexts, ``original_exception``), each once."""
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(seen) < _MAX_CHAIN:
+        current = todo.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        original = getattr(current, "original_exception", None)
+        todo += [original if isinstance(original, BaseException) else None, current.__cause__, current.__context__]
+    return seen
+
+
+def _names(chain: list[BaseException]) -> set[str]:
+    return {cls.__name__ for x in chain for cls in type(x).__mro__}
+
+
+def _status(exc: BaseException, chain: list[BaseException]) -> int | None:
+    for x in chain:
+        for value in (getattr(x, "status_code", None), getattr(getattr(x, "response", None), "status_code", None)):
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
+
+
+def _codes(chain: list[BaseException]) -> set[str]:
+    """The structured error identifiers the provider sent (``code``, ``type``), lower-cased."""
+    found: set[str] = set()
+    for x in chain:
+        for name in ("code", "error_type", "type"):
+            value = getattr(x, name, None)
+            if isinstance(value, str):
+                found.add(value.lower())
+        body = getattr(x, "body", None)
+        for part in (body, body.get("error") if isinstance(body, Mapping) else None):
+            if isinstance(part, Mapping):
+                found.update(str(part[k]).lower() for k in ("code", "type") if isinstance(part.get(k), str))
+    return found
+
+
+def _by_status(status: int, chain: list[BaseException]) -> type[e.ProviderError]:
+    if status in (401, 403):
+        return e.AuthenticationError
+    if status == 404:
+        return e.ModelNotFoundError
+    if status == 408:
+        return e.ProviderTimeoutError
+    if status == 413:
+        return e.RequestTooLargeError
+    if status == 429:
+        return e.RateLimitError
+    if status in (400, 422):
+        codes = _codes(chain)
+        if codes & _CONTEXT_CODES:
+            return e.ContextLengthError
+        if codes & _FILTER_CODES:
+            return e.ContentFilterError
+        return e.BadRequestError
+    if 400 <= status < 500:
+        return e.ProviderError
+    return e.ProviderServerError  # 5xx, 529, or a 2xx whose body could not be read
+
+
+def _raised_reading_answer(chain: list[BaseException]) -> bool:
+    """Whether a plain exception came from reading an answer (a response / chunk converter frame)."""
+    for x in chain:
+        for frame in traceback.extract_tb(x.__traceback__):
+            name = frame.name.lower()
+            if "response" in name or "chunk" in name:
+                return True
+    return False
+
+
+def _local_failure(chain: list[BaseException]) -> BaseException | None:
+    """The exception to blame when the failure happened on this machine, before any request; else None."""
+    for x in chain:
+        if isinstance(x, OSError) and x.errno in _LOCAL_RESOURCE_ERRNOS:
+            return x
+    names = _names(chain)
+    if names & _UNREADABLE_TYPES or any(isinstance(x, json.JSONDecodeError) for x in chain):
+        return None
+    transport = {n for n in names if n in _TIMEOUT_TYPES or n in _CONNECTION_TYPES}
+    plain = [
+        x for x in chain
+        if type(x).__module__ == "builtins" and isinstance(x, TypeError | ValueError | AttributeError | KeyError)
+    ]  # fmt: skip
+    if not plain or _raised_reading_answer(chain):
+        return None
+    if transport and any(isinstance(x, OSError) or type(x).__module__.startswith(("httpx", "httpcore", "aiohttp"))
+                         for x in chain):  # fmt: skip
+        return None  # a real transport failure, which wraps an OSError or the HTTP library's own error
+    return plain[-1]
+
+
+def _pick(chain: list[BaseException], status: int | None) -> type[e.ProviderError]:
+    """The llmhub class for a provider failure; the status decides, then the exception types."""
     import any_llm.exceptions as ax
 
-    status = getattr(exc, "status_code", None)
-    table: tuple[tuple[type[Exception], type[e.ProviderError]], ...] = (
-        (ax.ContextLengthExceededError, e.ContextLengthError),
-        (ax.ContentFilterError, e.ContentFilterError),
-        (ax.RateLimitError, e.RateLimitError),
-        (ax.AuthenticationError, e.AuthenticationError),
-        (ax.ModelNotFoundError, e.ModelNotFoundError),
-        (ax.UnsupportedParameterError, e.BadRequestError),
-        (ax.InvalidRequestError, e.BadRequestError),
-        (ax.UpstreamProviderError, e.ProviderServerError),
-        (ax.GatewayTimeoutError, e.ProviderServerError),
-    )
-    for source, target in table:
-        if isinstance(exc, source):
-            return target
-    names = _type_names(getattr(exc, "original_exception", None) or exc)
-    if names & _TIMEOUT_TYPES or isinstance(exc, TimeoutError):
+    if status is not None:
+        return _by_status(status, chain)
+    names = _names(chain)
+    if names & _TIMEOUT_TYPES or any(isinstance(x, TimeoutError) for x in chain):
         return e.ProviderTimeoutError
-    if names & _CONNECTION_TYPES or isinstance(exc, ConnectionError):
+    if names & _CONNECTION_TYPES or any(isinstance(x, ConnectionError) for x in chain):
         return e.ProviderConnectionError
-    if isinstance(status, int) and 400 <= status < 500:
-        return e.BadRequestError if status in (400, 422) else e.ProviderError
+    top = chain[0]
+    if top.__dict__.get("original_exception") is None:  # raised by any-llm itself, so its type is meant
+        if isinstance(top, ax.UnsupportedParameterError | ax.InvalidRequestError):
+            return e.BadRequestError
+        if isinstance(top, ax.ContentFilterError | ax.ContentFilterFinishReasonError):
+            return e.ContentFilterError
     return e.ProviderServerError
+
+
+# --- Retry-After ---------------------------------------------------------------------------------
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -70,52 +204,226 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def _headers(exc: Exception) -> Mapping[str, str]:
-    original = getattr(exc, "original_exception", None)
-    headers = getattr(getattr(original, "response", None), "headers", None)
-    try:
-        return {str(k).lower(): str(v) for k, v in dict(headers or {}).items()}
-    except (TypeError, ValueError):
-        return {}
+def _response_headers(chain: list[BaseException]) -> dict[str, str]:
+    for x in chain:
+        headers = getattr(getattr(x, "response", None), "headers", None)
+        if headers is None:
+            continue
+        try:
+            return {str(k).lower(): str(v) for k, v in dict(headers).items()}
+        except (TypeError, ValueError):
+            return {}
+    return {}
+
+
+def _retry_after(headers: Mapping[str, str], exc: BaseException) -> float | None:
+    seconds = parse_retry_after(headers.get("retry-after"))
+    if seconds is None and "retry-after-ms" in headers:
+        ms = parse_retry_after(headers["retry-after-ms"])
+        seconds = None if ms is None else ms / 1000
+    if seconds is None:
+        raw = getattr(exc, "retry_after", None)
+        seconds = parse_retry_after(raw) if isinstance(raw, str) else None
+    return seconds
+
+
+# --- the mapping ---------------------------------------------------------------------------------
 
 
 def map_exception(exc: Exception, *, target: Target, role: str, api_key: str | None) -> e.ProviderError:
-    """Turn an exception raised by an any-llm call into the matching llmhub ``ProviderError``."""
-    cls = _pick(exc)
-    secret = api_key if api_key and len(api_key) >= 4 else None
-    message = _scrub(str(getattr(exc, "message", None) or exc) or type(exc).__name__, secret)
+    """The llmhub ``ProviderError`` for an exception raised by an any-llm call (``exc`` is scrubbed in place).
+
+    Raises ``InvalidInputError`` (from ``exc``) for a mistake made locally before any request, and
+    re-raises the ``OSError`` of a local resource failure (``EMFILE``, ...): neither is the provider's.
+    """
+    from .clients import NO_KEY
+
+    secrets = secret_values(
+        api_key=None if api_key == NO_KEY else api_key, api_base=target.api_base, extra=target.client_args
+    )
+    chain = _chain(exc)
+    local = _local_failure(chain)
+    status = _status(exc, chain)
+    cls = _pick(chain, status)
+    headers = _response_headers(chain)
+    retry_after = _retry_after(headers, exc)
     original = getattr(exc, "original_exception", None)
+    body = getattr(original, "body", None)
+    if body is None:
+        body = getattr(exc, "body", None)
+    raw_message = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+    scrub_exception(exc, secrets)
+    if local is not None:
+        _raise_local(local, exc, target, secrets)
+    message = scrub(raw_message, secrets)
     fields: dict[str, Any] = {
         "role": role,
         "provider": target.provider,
         "model": target.model,
-        "status_code": getattr(exc, "status_code", None),
-        "body": _scrub(getattr(original, "body", None), secret),
-        "headers": _scrub(_headers(exc), secret),
+        "status_code": status,
+        "body": scrub(body, secrets),
+        "headers": _masked_headers(headers, secrets, _RESPONSE_HEADERS_MASKED.__contains__),
+        "retry_after": retry_after,
     }
-    if cls is e.RateLimitError:
-        return e.RateLimitError(message, retry_after=parse_retry_after(getattr(exc, "retry_after", None)), **fields)
+    if cls is e.ProviderConnectionError:
+        message = _connection_message(target, message, chain, secrets)
     return cls(message, **fields)
 
 
-def _scrub(value: Any, secret: str | None) -> Any:
-    """``value`` with every occurrence of ``secret`` in its strings replaced by ``[secure]``."""
-    if secret is None:
+def _raise_local(local: BaseException, exc: BaseException, target: Target, secrets: tuple[str, ...]) -> NoReturn:
+    if isinstance(local, OSError):
+        raise local
+    detail = scrub(f"{type(local).__name__}: {local}", secrets)
+    raise e.InvalidInputError(
+        f"The call to {target.label} could not be built, so nothing was sent ({detail}). A parameter or the "
+        "message content has the wrong type or a value that is not JSON (e.g. tools must be a list of dicts, "
+        "timeout a number, floats finite); fix the call or the role's params."
+    ) from exc
+
+
+def _connection_message(target: Target, detail: str, chain: list[BaseException], secrets: tuple[str, ...]) -> str:
+    base = mask_url(target.api_base)
+    where = base or f"any-llm's default endpoint for {target.kind!r}"
+    deepest = next((x for x in reversed(chain) if str(x)), None)
+    reason = scrub(str(deepest), secrets) if deepest is not None else detail
+    if reason != detail and detail:
+        reason = f"{detail} {reason}"
+    host = ""
+    if target.api_base:
+        try:
+            host = urlsplit(target.api_base).hostname or ""
+        except ValueError:
+            host = ""
+    if host in _LOOPBACK:
+        fix = (
+            "Is the server running? `llmhub serve-local` starts the local model and prints the export to set; "
+            "`llmhub doctor --ping` checks the endpoint."
+        )
+    else:
+        fix = (
+            f"Check providers.{target.provider}.api_base and your network; `llmhub doctor --ping` checks the endpoint."
+        )
+    return f"Connection to {where} failed ({reason}). {fix}"
+
+
+# --- scrubbing the SDK's exceptions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestSnapshot:
+    """What is left of an HTTP request on a scrubbed exception: method, masked URL, masked headers."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResponseSnapshot:
+    """What is left of an HTTP response on a scrubbed exception (``text`` capped at 4,000 characters)."""
+
+    status_code: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+    request: RequestSnapshot | None = None
+
+    def json(self) -> Any:
+        """The body parsed as JSON (like ``httpx.Response.json``)."""
+        return json.loads(self.text)
+
+
+def scrub_exception(exc: BaseException, secrets: tuple[str, ...]) -> None:
+    """Scrub ``exc`` and its whole chain in place: secrets masked, requests / responses snapshotted, no frames."""
+    for x in _chain(exc):
+        _scrub_one(x, secrets)
+
+
+def _scrub_one(x: BaseException, secrets: tuple[str, ...]) -> None:
+    tb = x.__traceback__
+    if tb is not None:
+        frames = traceback.extract_tb(tb)[-_FRAMES_KEPT:]
+        x.__traceback__ = None
+        where = "".join(traceback.format_list(frames))
+        note = f"raised at (innermost last, frames dropped by llmhub to keep secrets out):\n{where}"
+        x.add_note(scrub(note.rstrip("\n"), secrets))
+    notes = getattr(x, "__notes__", None)
+    if isinstance(notes, list):
+        x.__notes__ = [scrub(n, secrets) if isinstance(n, str) else n for n in notes]
+    with contextlib.suppress(TypeError, AttributeError):
+        x.args = tuple(_clean(a, secrets) for a in x.args)
+    for name, value in list(vars(x).items()):
+        if name == "__notes__" or isinstance(value, BaseException):
+            continue
+        cleaned = _clean(value, secrets)
+        if cleaned is not value:
+            with contextlib.suppress(AttributeError, TypeError):
+                object.__setattr__(x, name, cleaned)
+
+
+def _clean(value: Any, secrets: tuple[str, ...]) -> Any:
+    if value is None or isinstance(value, bool | int | float | BaseException):
         return value
-    if isinstance(value, str):
-        return value.replace(secret, "[secure]")
-    if isinstance(value, Mapping):
-        return {k: _scrub(v, secret) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v, secret) for v in value]
+    if isinstance(value, str | Mapping | list | tuple):
+        cleaned = scrub(value, secrets)
+        return value if cleaned == value else cleaned
+    if _looks_like(value, "Response"):
+        return _response_snapshot(value, secrets)
+    if _looks_like(value, "Request"):
+        return _request_snapshot(value, secrets)
+    try:
+        text = repr(value)
+    except Exception:
+        return value
+    if any(s in text for s in secrets):
+        return scrub(text, secrets)
     return value
+
+
+def _looks_like(value: Any, kind: str) -> bool:
+    return type(value).__name__.endswith(kind) and hasattr(value, "headers")
+
+
+def _masked_headers(headers: Any, secrets: tuple[str, ...], sensitive: Any = is_sensitive_name) -> dict[str, str]:
+    try:
+        items = dict(headers or {}).items()
+    except (TypeError, ValueError):
+        return {}
+    return {str(k).lower(): MASK if sensitive(str(k).lower()) else scrub(str(v), secrets) for k, v in items}
+
+
+def _request_snapshot(request: Any, secrets: tuple[str, ...]) -> RequestSnapshot:
+    return RequestSnapshot(
+        method=str(getattr(request, "method", "")),
+        url=scrub(mask_url(str(getattr(request, "url", ""))) or "", secrets),
+        headers=_masked_headers(getattr(request, "headers", None), secrets),
+    )
+
+
+def _response_snapshot(response: Any, secrets: tuple[str, ...]) -> ResponseSnapshot:
+    try:
+        text = str(response.text)[:_TEXT_KEPT]
+    except Exception:  # a streamed body that was not read
+        text = ""
+    try:
+        request = response.request
+    except Exception:  # httpx raises when a response has no request
+        request = None
+    status = getattr(response, "status_code", None)
+    return ResponseSnapshot(
+        status_code=status if isinstance(status, int) else None,
+        headers=_masked_headers(getattr(response, "headers", None), secrets, _RESPONSE_HEADERS_MASKED.__contains__),
+        text=scrub(text, secrets),
+        request=None if request is None else _request_snapshot(request, secrets),
+    )

@@ -19,17 +19,20 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 from . import errors as e
-from . import streams
+from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
     check_audio,
+    check_call_params,
     check_documents,
     check_embedding_input,
     check_messages,
     check_moderation_input,
+    check_override,
     check_responses_input,
+    check_role_name,
     check_text,
 )
 from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
@@ -45,6 +48,8 @@ if TYPE_CHECKING:
     from any_llm.types.rerank import RerankResponse
     from any_llm.types.responses import Response
     from openresponses_types import ResponseResource
+
+    from .cache.layer import CacheFlag, CacheStats, ResponseCache
 
 __all__ = ["LLMHub"]
 
@@ -101,6 +106,8 @@ class LLMHub:
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        self._cache_layer: ResponseCache | None = None
+        self._cached_roles = _uses_cache(self._resolver.config)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -133,7 +140,7 @@ class LLMHub:
 
     def resolve(self, role: str) -> ResolvedCall:
         """What ``role`` calls: mode and target chain (``UnknownRoleError`` if unknown)."""
-        return self._resolver.resolve(role)
+        return self._resolver.resolve(check_role_name(role))
 
     def usage(self) -> UsageReport:
         """Calls, errors, tokens, latency p50/p95 and cost so far, per role and per target."""
@@ -142,6 +149,25 @@ class LLMHub:
     def reset_usage(self) -> None:
         """Start counting usage from zero."""
         self._ledger.reset()
+
+    def cache_stats(self) -> dict[str, CacheStats]:
+        """Response-cache counters per role in this process: hits, misses, bypassed, stored, store errors."""
+        return self._cache.stats() if self._cache_layer is not None else {}
+
+    @property
+    def _cache(self) -> ResponseCache:
+        """The response cache, built on first use (so hubs without ``cache:`` never import it)."""
+        layer = self._cache_layer
+        if layer is None:
+            from .cache.layer import ResponseCache
+
+            layer = self._cache_layer = ResponseCache(self._resolver.config, self._timer)
+        return layer
+
+    def _cache_policy(self, role: str, flag: CacheFlag) -> Any:
+        if flag is None and not self._cached_roles:
+            return None
+        return self._cache.policy(role, flag)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -157,6 +183,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -168,6 +195,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> Iterator[ChatCompletionChunk]: ...
 
@@ -179,6 +207,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]: ...
 
@@ -189,22 +218,44 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | Iterator[ChatCompletionChunk]:
-        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        """Chat completion for ``role``; with ``stream=True`` an iterator of chunks.
+
+        ``cache=False`` bypasses the role's response cache, ``cache="refresh"`` replaces its entry.
+        """
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return self._cache.completion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return self._complete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
+
+    def _complete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The uncached sync chat call: drive the plan; a stream is wrapped for usage and events."""
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = client.completion(step.target.model, msgs, allow_running_loop=True, **args)
-            return (next(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.sync_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return streams.first_chunk(plan, chunks), chunks
+            return timeouts.run_sync(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = self._drive(plan, attempt)
         if stream:
             return streams.stream(plan, result[0], result[1], self._emit)
         self._emit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     @overload
     async def acompletion(
@@ -214,6 +265,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[False] = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion: ...
 
@@ -225,6 +277,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: Literal[True],
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatCompletionChunk]: ...
 
@@ -236,6 +289,7 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]: ...
 
@@ -246,23 +300,42 @@ class LLMHub:
         *,
         params_override: Mapping[str, Any] | None = None,
         stream: bool = False,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> ChatCompletion | AsyncIterator[ChatCompletionChunk]:
         """Async chat completion for ``role``; with ``stream=True`` an async iterator of chunks."""
-        plan, msgs = self._chat_plan(role, messages, stream)
+        plan, msgs = self._chat_plan(role, messages, stream, params_override, kwargs)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            return await self._cache.acompletion(self, plan, msgs, params_override, stream, kwargs, policy)  # type: ignore[no-any-return]
+        return await self._acomplete(plan, msgs, params_override, stream, kwargs)  # type: ignore[no-any-return]
+
+    async def _acomplete(
+        self,
+        plan: CallPlan,
+        msgs: list[Any],
+        params_override: Mapping[str, Any] | None,
+        stream: bool,
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        """The async twin of ``_complete``."""
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
             args = _arguments(step.target, params_override, kwargs, stream, client)
-            result = await client.acompletion(step.target.model, msgs, **args)
-            return (await anext(result), result) if stream else result
+            bounds = timeouts.limits(step.target, args, stream=stream)
+            plan.clock()
+            if stream:
+                chunks = timeouts.bounded_stream(client.acompletion(step.target.model, msgs, **args), bounds)
+                return await streams.afirst_chunk(plan, chunks), chunks
+            return await timeouts.within(client.acompletion(step.target.model, msgs, **args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         if stream:
             return streams.astream(plan, result[0], result[1], self._aemit)
         await self._aemit_end(plan, result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     # --- embeddings -----------------------------------------------------------------------
 
@@ -272,13 +345,33 @@ class LLMHub:
         input: str | Sequence[str],
         *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
-        """Embeddings for ``input`` (a string or a list of strings) with ``role``."""
+        """Embeddings for ``input`` (a string or a list of strings) with ``role``.
+
+        With a response cache, each text is looked up on its own and only the new ones are sent.
+        """
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            def send(texts: list[str]) -> Any:
+                return self._call(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client._embedding(model, texts, allow_running_loop=True, **args),
+                    plan=plan,
+                )
+
+            return self._cache.embedding(plan, inputs, params_override, kwargs, policy, send, self._emit)  # type: ignore[no-any-return]
         return self._call(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
-            lambda client, model, args: client._embedding(model, inputs, allow_running_loop=True, **args),
+            lambda client, model, args: client.aembedding(model, inputs, **args),
         )  # fmt: skip
 
     async def aembedding(
@@ -287,10 +380,27 @@ class LLMHub:
         input: str | Sequence[str],
         *,
         params_override: Mapping[str, Any] | None = None,
+        cache: CacheFlag = None,
         **kwargs: Any,
     ) -> CreateEmbeddingResponse:
         """Async embeddings for ``input`` with ``role``."""
         inputs = check_embedding_input(input)
+        policy = self._cache_policy(role, cache)
+        if policy is not None:
+            plan = self._prepare(role, "embedding", False)
+            plan.cache = "miss"
+
+            async def send(texts: list[str]) -> Any:
+                return await self._acall(
+                    role,
+                    "embedding",
+                    params_override,
+                    kwargs,
+                    lambda client, model, args: client.aembedding(model, texts, **args),
+                    plan=plan,
+                )
+
+            return await self._cache.aembedding(plan, inputs, params_override, kwargs, policy, send, self._aemit)  # type: ignore[no-any-return]
         return await self._acall(  # type: ignore[no-any-return]
             role, "embedding", params_override, kwargs,
             lambda client, model, args: client.aembedding(model, inputs, **args),
@@ -305,7 +415,7 @@ class LLMHub:
         text = check_text(prompt, "image prompt")
         return self._call(  # type: ignore[no-any-return]
             role, "image", params_override, kwargs,
-            lambda client, model, args: client._image_generation(model, text, allow_running_loop=True, **args),
+            lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
     async def aimage(
@@ -325,7 +435,7 @@ class LLMHub:
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
             role, "speech", params_override, kwargs,
-            lambda client, model, args: client._speech(model, text, args.pop("voice"), allow_running_loop=True, **args),
+            lambda client, model, args: client.aspeech(model, text, args.pop("voice"), **args),
             required=("voice",),
         )  # fmt: skip
 
@@ -347,7 +457,7 @@ class LLMHub:
         audio, name = check_audio(file)
         return self._call(  # type: ignore[no-any-return]
             role, "transcription", params_override, {"filename": name, **kwargs} if name else kwargs,
-            lambda client, model, args: client._transcription(model, audio, allow_running_loop=True, **args),
+            lambda client, model, args: client.atranscription(model, audio, **args),
         )  # fmt: skip
 
     async def atranscription(
@@ -373,7 +483,7 @@ class LLMHub:
         text, docs = check_text(query, "rerank query"), check_documents(documents)
         return self._call(  # type: ignore[no-any-return]
             role, "rerank", params_override, kwargs,
-            lambda client, model, args: client._rerank(model, text, docs, allow_running_loop=True, **args),
+            lambda client, model, args: client.arerank(model, text, docs, **args),
         )  # fmt: skip
 
     async def arerank(
@@ -404,7 +514,7 @@ class LLMHub:
         items = check_moderation_input(input)
         return self._call(  # type: ignore[no-any-return]
             role, "moderation", params_override, kwargs,
-            lambda client, model, args: client._moderation(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.amoderation(model, items, **args),
         )  # fmt: skip
 
     async def amoderation(
@@ -434,7 +544,7 @@ class LLMHub:
         items = _responses_input(input, kwargs)
         return self._call(  # type: ignore[no-any-return]
             role, "responses", params_override, kwargs,
-            lambda client, model, args: client.responses(model, items, allow_running_loop=True, **args),
+            lambda client, model, args: client.aresponses(model, items, **args),
         )  # fmt: skip
 
     async def aresponses(
@@ -462,6 +572,8 @@ class LLMHub:
         """
         self._closed = True
         _close_all(self._clients.drain())
+        if self._cache_layer is not None:
+            self._cache_layer.close()
 
     async def aclose(self) -> None:
         """Async twin of ``close``: the running loop's clients are closed here, the others as ``close`` does."""
@@ -477,6 +589,8 @@ class LLMHub:
         others = [(owner, client) for owner, client in clients if owner is not loop]
         if others:
             await asyncio.to_thread(_close_all, others)
+        if self._cache_layer is not None:
+            await asyncio.to_thread(self._cache_layer.close)
 
     def __enter__(self) -> LLMHub:
         return self
@@ -503,9 +617,13 @@ class LLMHub:
         keys = [read_credential(target, role) for target in call.targets]
         return CallPlan(call, keys, stream=stream, timer=self._timer, observed=bool(self._hooks))
 
-    def _chat_plan(self, role: str, messages: Any, stream: bool) -> tuple[CallPlan, list[Any]]:
+    def _chat_plan(
+        self, role: str, messages: Any, stream: bool, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]
+    ) -> tuple[CallPlan, list[Any]]:
         plan = self._prepare(role, "completion", stream)
-        return plan, check_messages(messages)
+        msgs = check_messages(messages)
+        _check_call(plan, "completion", override, kwargs, ())
+        return plan, msgs
 
     def _call(
         self,
@@ -513,19 +631,26 @@ class LLMHub:
         method: str,
         override: Mapping[str, Any] | None,
         kwargs: Mapping[str, Any],
-        invoke: Callable[[Any, str, dict[str, Any]], Any],
+        invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """One non-streaming call of ``role`` through the planner; ``invoke(client, model, args)`` does the I/O.
 
+        ``invoke`` returns the any-llm coroutine, run on any-llm's runner loop (as its sync API does)
+        within the attempt's ``timeout``.
+
         ``required`` names arguments (e.g. speech's ``voice``) every target must get from its params or the call.
         """
-        plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        plan = plan or self._prepare(role, method, False)
+        _check_call(plan, method, override, kwargs, required)
 
         def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=None)
-            return invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return timeouts.run_sync(invoke(client, step.target.model, args), bounds.total)
 
         result = self._drive(plan, attempt)
         self._emit_end(plan, result)
@@ -539,55 +664,77 @@ class LLMHub:
         kwargs: Mapping[str, Any],
         invoke: Callable[[Any, str, dict[str, Any]], Awaitable[Any]],
         required: tuple[str, ...] = (),
+        plan: CallPlan | None = None,
     ) -> Any:
         """The async twin of ``_call``."""
-        plan = self._prepare(role, method, False)
-        _check_required(plan, method, override, kwargs, required)
+        plan = plan or self._prepare(role, method, False)
+        _check_call(plan, method, override, kwargs, required)
         loop = asyncio.get_running_loop()
 
         async def attempt(step: Attempt) -> Any:
             client = self._clients.get(step.target, step.api_key, loop=loop)
-            return await invoke(client, step.target.model, _arguments(step.target, override, kwargs, False, None))
+            args = _arguments(step.target, override, kwargs, False, None)
+            bounds = timeouts.limits(step.target, args, stream=False)
+            plan.clock()
+            return await timeouts.within(invoke(client, step.target.model, args), bounds.total)
 
         result = await self._adrive(plan, attempt)
         await self._aemit_end(plan, result)
         return result
 
     def _drive(self, plan: CallPlan, attempt: Callable[[Attempt], T]) -> T:
+        """Run the plan; whatever ends the call (cancellation, a foreign exception) reports its attempt."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                self._emit(step.event)
-            elif isinstance(step, Wait):
-                self._timer.sleep(step.seconds)
-            else:
-                try:
-                    result = attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    self._emit(step.event)
+                elif isinstance(step, Wait):
+                    self._timer.sleep(step.seconds)
+                else:
+                    try:
+                        result = attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                self._emit(aborted)
+            raise
+        finally:
+            steps.close()
 
     async def _adrive(self, plan: CallPlan, attempt: Callable[[Attempt], Awaitable[T]]) -> T:
+        """The async twin of ``_drive``."""
         steps = plan.steps()
-        step = next(steps)
-        while True:
-            if isinstance(step, Emit):
-                await self._aemit(step.event)
-            elif isinstance(step, Wait):
-                await self._timer.asleep(step.seconds)
-            else:
-                try:
-                    result = await attempt(step)
-                except Exception as exc:
-                    step = steps.send(exc)
-                    continue
-                steps.close()
-                return result
+        try:
             step = next(steps)
+            while True:
+                if isinstance(step, Emit):
+                    await self._aemit(step.event)
+                elif isinstance(step, Wait):
+                    await self._timer.asleep(step.seconds)
+                else:
+                    try:
+                        result = await attempt(step)
+                    except Exception as exc:
+                        step = steps.send(exc)
+                        continue
+                    plan.in_flight = False
+                    return result
+                step = next(steps)
+        except BaseException as exc:
+            aborted = plan.aborted(exc)
+            if aborted is not None:
+                await self._aemit(aborted)
+            raise
+        finally:
+            steps.close()
 
     def _emit(self, event: CallEvent) -> None:
         self._observe(event)
@@ -631,6 +778,11 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
             logger.debug("llmhub: could not close a client", exc_info=True)
 
 
+def _uses_cache(config: RuntimeConfig) -> bool:
+    """Whether any role (or ``defaults``) has a response cache."""
+    return config.defaults.cache is not None or any(role.cache is not None for role in config.roles.values())
+
+
 def _end_event(plan: CallPlan, result: Any) -> CallEvent:
     return plan.event("end", usage=Usage.from_response(result), answered_model=getattr(result, "model", None))
 
@@ -641,15 +793,27 @@ def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
-def _check_required(
+def _check_call(
     plan: CallPlan,
     method: str,
     override: Mapping[str, Any] | None,
     kwargs: Mapping[str, Any],
     required: tuple[str, ...],
 ) -> None:
-    for target in plan.call.targets if required else ():
+    """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
+    check_override(override)
+    chat = plan.call.mode in ("chat", "tool")
+    for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
+
+        def source(name: str, target: Target = target) -> str:
+            if name in kwargs:
+                return f"passed to {method}()"
+            if override and name in override:
+                return "in params_override"
+            return f"in the params of role {target.via_role or plan.call.role!r} ({target.label})"
+
+        check_call_params(args, source, chat=chat)
         for name in required:
             if args.get(name) is None:
                 raise e.InvalidInputError(
@@ -686,7 +850,9 @@ def _arguments(
     """Role params < ``params_override`` < call kwargs; a ``None`` in a call layer removes the key.
 
     Tools given in the call replace the role's tools and its ``tool_choice`` (pass ``tool_choice`` too if needed).
+    ``stream`` is never taken from params or kwargs (``_check_call`` refuses it): only the call's ``stream=`` streams.
     """
+    override = check_override(override)
     args = dict(target.params)
     if (override and "model" in override) or "model" in kwargs:
         raise e.InvalidInputError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +11,14 @@ from .errors import InvalidInputError
 
 __all__ = [
     "check_audio",
+    "check_call_params",
     "check_documents",
     "check_embedding_input",
     "check_messages",
     "check_moderation_input",
+    "check_override",
     "check_responses_input",
+    "check_role_name",
     "check_text",
 ]
 
@@ -38,7 +41,7 @@ def check_messages(messages: Any) -> list[Any]:
     for index, message in enumerate(messages):
         if isinstance(message, Mapping):
             role = message.get("role")
-            if role not in _ROLES:
+            if not isinstance(role, str) or role not in _ROLES:
                 raise InvalidInputError(
                     f"messages[{index}] has role {role!r}; expected one of {', '.join(sorted(_ROLES))}."
                 )
@@ -171,3 +174,119 @@ def check_audio(value: Any) -> tuple[bytes, str | None]:
     if not content:
         raise InvalidInputError("the audio is empty (0 bytes); pass the recording to transcribe.")
     return content, name
+
+
+def check_role_name(role: Any) -> str:
+    """A role name must be a string (``UnknownRoleError`` covers unknown strings)."""
+    if not isinstance(role, str):
+        raise InvalidInputError(
+            f"the role must be a role name such as 'llm.inference', not a {type(role).__name__} ({_short(role)}); "
+            "pass the name of a role under 'roles:' in the config."
+        )
+    return role
+
+
+def check_override(override: Any) -> Mapping[str, Any] | None:
+    """``params_override`` is ``None`` or a mapping with string keys."""
+    if override is None:
+        return None
+    if not isinstance(override, Mapping):
+        raise InvalidInputError(
+            f"params_override must be a dict of parameters such as {{'temperature': 0.2}}, not a "
+            f"{type(override).__name__} ({_short(override)})."
+        )
+    for key in override:
+        if not isinstance(key, str):
+            raise InvalidInputError(f"params_override has a non-string key {_short(key)}; use parameter names.")
+    return override
+
+
+_HINTS: dict[str, str] = {
+    "temperature": "a number such as 0.2",
+    "top_p": "a number between 0 and 1",
+    "presence_penalty": "a number",
+    "frequency_penalty": "a number",
+    "max_tokens": "an integer such as 256",
+    "max_completion_tokens": "an integer such as 256",
+    "n": "an integer",
+    "seed": "an integer",
+    "top_logprobs": "an integer",
+    "stop": "a string or a list of strings",
+    "response_format": "{'type': 'json_object'} or a pydantic model class",
+    "tools": "a list of tool dicts ({'type': 'function', 'function': {...}}) or Python functions",
+    "tool_choice": "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}",
+    "logit_bias": "a dict of token id to number",
+    "stream_options": "a dict such as {'include_usage': True}",
+}
+
+
+def check_call_params(args: Mapping[str, Any], source: Callable[[str], str], *, chat: bool) -> None:
+    """Types of the merged call parameters, as any-llm will check them, before anything is sent.
+
+    ``stream`` is refused (it belongs to the call: ``completion(..., stream=True)``); ``timeout`` must be a
+    positive number; for chat, every parameter any-llm's ``CompletionParams`` knows is validated by it.
+    ``source(name)`` says where a parameter came from, for the message.
+    """
+    if "stream" in args:
+        raise InvalidInputError(
+            f"'stream' is not a parameter ({source('stream')}): streaming belongs to the call. Remove it and use "
+            "completion(..., stream=True) (or acompletion) to stream; the other modes do not stream."
+        )
+    timeout = args.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0):
+        raise InvalidInputError(
+            f"timeout={_short(timeout)} ({source('timeout')}) is not valid: pass the seconds per attempt as a "
+            "positive number, e.g. timeout=30."
+        )
+    if not chat or not args:
+        return
+    validators = _completion_validators()
+    problems: dict[str, str] = {}
+    for name, value in args.items():
+        validator = validators.get(name)
+        if validator is None:
+            continue
+        try:
+            validator.validate_python(value)
+        except ValueError as exc:  # pydantic's ValidationError
+            errors = getattr(exc, "errors", None)
+            details = errors(include_url=False, include_input=False) if callable(errors) else []
+            problems[name] = " or ".join(dict.fromkeys(str(d["msg"]) for d in details)) or str(exc)
+    if problems:
+        lines = [
+            f"{name}={_short(args.get(name))} ({source(name)}): {msg}; pass {_HINTS.get(name, 'a valid value')} "
+            "or None to drop it"
+            for name, msg in problems.items()
+        ]
+        raise InvalidInputError("Invalid call parameter(s), nothing was sent: " + "; ".join(lines) + ".") from None
+
+
+_VALIDATORS: dict[str, Any] = {}
+
+
+def _completion_validators() -> dict[str, Any]:
+    """A pydantic validator per field of any-llm's ``CompletionParams`` (model and messages left out), built once.
+
+    Field by field, as ``CompletionParams`` itself validates them (it has no cross-field checks).
+    """
+    if not _VALIDATORS:
+        from any_llm.types.completion import CompletionParams
+        from pydantic import TypeAdapter
+
+        fields = CompletionParams.model_fields
+        _VALIDATORS.update(
+            {
+                name: TypeAdapter(f.annotation)
+                for name, f in fields.items()
+                if name not in ("model_id", "messages") and f.annotation is not None
+            }
+        )
+    return _VALIDATORS
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

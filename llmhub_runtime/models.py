@@ -10,9 +10,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
+
+from .redact import mask_mapping, mask_url
+
+from .cache.config import CacheConfig
 
 __all__ = [
+    "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
@@ -52,9 +57,16 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
 TOOL_MODES: frozenset[str] = frozenset({"chat", "tool"})
 """Modes whose roles may carry ``tools:`` and ``tool_choice:``."""
 
+DEFAULT_TIMEOUT = 120.0
+"""Seconds an attempt may take when no ``timeout`` is configured (a stream: until its first chunk)."""
+
+_CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (default: the timeout)."
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False, defer_build=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
+    )
 
 
 class RetryPolicy(_Frozen):
@@ -109,11 +121,27 @@ class ProviderConfig(_Frozen):
         ),
     )
     timeout: float | None = Field(None, gt=0, description="Seconds per attempt for this provider's targets.")
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     pricing: dict[str, Pricing] = Field(default_factory=dict, description="Prices per model name.")
+    extra_params: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Provider-specific param names (e.g. top_k) accepted in the params of roles on this provider, "
+            "besides those any-llm declares for the role's mode."
+        ),
+    )
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)  # keys in a URL's userinfo / query never reach JSON output
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)  # headers such as Authorization / x-api-key are masked
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={self.api_base!r})"
+        return f"ProviderConfig(kind={self.kind!r}, env_key={self.env_key!r}, api_base={mask_url(self.api_base)!r})"
 
 
 class FallbackConfig(_Frozen):
@@ -179,10 +207,12 @@ class RoleConfig(_Frozen):
     )
     description: str | None = None
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
+    cache: CacheConfig | None = Field(None, description="Response cache for this role (see README: Caching).")
 
 
 class DefaultsConfig(_Frozen):
@@ -193,7 +223,9 @@ class DefaultsConfig(_Frozen):
     mode: Mode | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     timeout: float | None = Field(None, gt=0)
+    chunk_timeout: float | None = Field(None, gt=0, description=_CHUNK_TIMEOUT)
     retry: RetryPolicy | None = None
+    cache: CacheConfig | None = Field(None, description="Response cache for roles without their own cache:.")
 
 
 class EnvOverlay(_Frozen):
@@ -213,6 +245,8 @@ class RuntimeConfig(_Frozen):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
+    _source: str | None = PrivateAttr(None)
+    """The file it was loaded from (set by the loader), named in error messages."""
 
     def __repr__(self) -> str:
         return (
@@ -234,9 +268,18 @@ class Target(_Frozen):
     client_args: dict[str, Any] = Field(default_factory=dict)
     transport: Literal["httpx", "aiohttp"] = "httpx"
     timeout: float | None = None
+    chunk_timeout: float | None = None
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     pricing: Pricing | None = None
     via_role: str | None = None
+
+    @field_serializer("api_base", when_used="json")
+    def _mask_api_base(self, value: str | None) -> str | None:
+        return mask_url(value)
+
+    @field_serializer("client_args", when_used="json")
+    def _mask_client_args(self, value: dict[str, Any]) -> Any:
+        return mask_mapping(value)
 
     @property
     def label(self) -> str:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .envs import bind_env, select_env
+from pydantic import ValidationError
+
+from .envs import bind_env, config_name, select_env
 from .errors import UnknownRoleError
 from .models import (
     TOOL_MODES,
@@ -33,14 +35,17 @@ from .models import (
 from .providers import MODE_FLAGS, default_env_key, known_provider_ids, supports_mode
 
 __all__ = [
+    "MAX_CHAIN",
     "PARAM_LAYERS",
     "ConfigProblemError",
     "Resolver",
     "build_call",
+    "chain_cache",
     "close_matches",
     "merge_params",
     "mode_problem",
     "provider_entry",
+    "shorten",
 ]
 
 logger = logging.getLogger("llmhub_runtime")
@@ -48,28 +53,57 @@ logger = logging.getLogger("llmhub_runtime")
 PARAM_LAYERS = ("defaults", "role", "params_override", "kwargs")
 """Where a call's params come from, lowest precedence first."""
 
+MAX_CHAIN = 64
+"""Most targets in one role's chain (its own, inline fallbacks and fallback roles' chains)."""
+
+_SUGGEST_LENGTH = 100
+_SUGGEST_CANDIDATES = 200
+
 Loc = tuple[str | int, ...]
 
 
 class ConfigProblemError(Exception):
-    """Internal: one config problem at a key path, turned into a ``ConfigProblem`` by the loader."""
+    """Internal: one config problem at a key path, turned into a ``ConfigProblem`` by the loader.
 
-    def __init__(self, loc: Loc, message: str, suggestion: str | None = None) -> None:
+    ``depends`` lists the key paths the finding rests on besides ``loc``: where one of them is
+    itself malformed, the loader drops the finding (it would be a consequence, not a cause).
+    """
+
+    def __init__(self, loc: Loc, message: str, suggestion: str | None = None, depends: tuple[Loc, ...] = ()) -> None:
         super().__init__(message)
         self.loc = loc
         self.message = message
         self.suggestion = suggestion
+        self.depends = depends
+        self.from_chain_head = False
+        """A chain too deep: worth telling for the role that starts it, not for each role on it."""
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """Candidates that look like ``word``, best first (difflib, like pydantic-ai).
 
     A candidate with exactly the same letters (a transposition: ``modle`` → ``model``) ranks first.
+    The work is bounded: no suggestion for a word over 100 characters, and only the first 200
+    candidates of a similar length are compared.
     """
-    pool = list(candidates)
-    swapped = [c for c in pool if c != word and sorted(c) == sorted(word)]
+    if not isinstance(word, str) or len(word) > _SUGGEST_LENGTH:
+        return []
+    slack = max(2, len(word) // 2)
+    pool: list[str] = []
+    for candidate in candidates:
+        if isinstance(candidate, str) and abs(len(candidate) - len(word)) <= slack:
+            pool.append(candidate)
+            if len(pool) == _SUGGEST_CANDIDATES:
+                break
+    letters = sorted(word)
+    swapped = [c for c in pool if c != word and sorted(c) == letters]
     similar = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     return list(dict.fromkeys([*swapped, *similar]))[:n]
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters for a message (with its full length said)."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def merge_params(*layers: tuple[str, Mapping[str, Any] | None]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -83,20 +117,42 @@ def merge_params(*layers: tuple[str, Mapping[str, Any] | None]) -> tuple[dict[st
     return merged, sources
 
 
-def provider_entry(config: RuntimeConfig, name: str, loc: Loc) -> ProviderConfig:
+class Suggester:
+    """``close_matches`` on a budget: past ``limit`` suggestions, none (a huge config stays linear)."""
+
+    def __init__(self, limit: int = 20) -> None:
+        self.left = limit
+
+    def __call__(self, word: str, candidates: Iterable[str]) -> str | None:
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        match = close_matches(word, candidates, n=1)
+        return match[0] if match else None
+
+
+def provider_entry(config: RuntimeConfig, name: str, loc: Loc, suggest: Suggester | None = None) -> ProviderConfig:
     entry = config.providers.get(name)
     if entry is not None:
         return entry
     if name in known_provider_ids():
         return ProviderConfig()  # a bare any-llm id is declared implicitly, with default settings
-    match = close_matches(name, [*config.providers, *known_provider_ids()], n=1)
-    declared = ", ".join(sorted(config.providers)) or "none"
+    match = (suggest or Suggester())(name, [*config.providers, *sorted(known_provider_ids())])
+    declared = _listing(sorted(config.providers))
     raise ConfigProblemError(
         loc,
-        f"provider {name!r} is not declared under 'providers:' (declared: {declared}) "
+        f"provider {shorten(name)!r} is not declared under 'providers:' (declared: {declared}) "
         "and is not a provider id any-llm knows",
-        match[0] if match else None,
+        match,
+        depends=(("providers", name), ("providers",)),
     )
+
+
+def _listing(names: list[str], limit: int = 20) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(shorten(n, 40) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
 def _target(
@@ -110,8 +166,10 @@ def _target(
     loc: Loc,
     via_role: str | None,
     pricing: Pricing | None = None,
+    suggest: Suggester | None = None,
+    chunk_timeout: float | None = None,
 ) -> Target:
-    entry = provider_entry(config, provider, loc)
+    entry = provider_entry(config, provider, loc, suggest)
     kind = entry.kind or provider
     env_key = entry.env_key if "env_key" in entry.model_fields_set else default_env_key(kind)
     merged, sources = merge_params(*params)
@@ -126,6 +184,7 @@ def _target(
         client_args=entry.client_args,
         transport=entry.transport,
         timeout=timeout or entry.timeout or config.defaults.timeout,
+        chunk_timeout=chunk_timeout or entry.chunk_timeout or config.defaults.chunk_timeout,
         retry=retry or entry.retry or config.defaults.retry or RetryPolicy(),
         pricing=pricing or entry.pricing.get(model),
         via_role=via_role,
@@ -141,7 +200,9 @@ def _defaults_params(config: RuntimeConfig, mode: str) -> Mapping[str, Any]:
     return defaults.params if mode == (defaults.mode or "chat") else {}
 
 
-def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tuple[str, Target]:
+def _primary(
+    config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc, suggest: Suggester | None = None
+) -> tuple[str, Target]:
     defaults = config.defaults
     provider = role.provider or defaults.provider
     model = role.model or defaults.model
@@ -149,7 +210,9 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
     for field, value in (("provider", provider), ("model", model)):
         if not value:
             raise ConfigProblemError(
-                (*loc, field), f"role {name!r} has no {field}; set it on the role or under 'defaults:'"
+                (*loc, field),
+                f"role {name!r} has no {field}; set it on the role or under 'defaults:'",
+                depends=(("defaults", field), ("defaults",)),
             )
     assert provider and model
     target = _target(
@@ -158,76 +221,183 @@ def _primary(config: RuntimeConfig, name: str, role: RoleConfig, loc: Loc) -> tu
         model=model,
         params=(("defaults", _defaults_params(config, mode)), ("role", role.params), ("role", _tool_params(role))),
         timeout=role.timeout,
+        chunk_timeout=role.chunk_timeout,
         retry=role.retry,
         loc=(*loc, "provider") if role.provider else ("defaults", "provider"),
         via_role=name,
         pricing=role.pricing,
+        suggest=suggest,
     )
     return mode, target
 
 
-def _chain(config: RuntimeConfig, name: str, seen: tuple[str, ...]) -> tuple[str, list[Target]]:
-    loc: Loc = ("roles", name)
-    role = config.roles[name]
-    mode, primary = _primary(config, name, role, loc)
-    targets = [primary]
-    for index, fallback in enumerate(role.fallbacks):
-        targets.extend(_fallback_targets(config, name, role, mode, fallback, (*loc, "fallbacks", index), seen))
-    return mode, targets
+class _Chains:
+    """Each role's (mode, targets), computed once per config: validation stays linear in its size.
+
+    A role reached twice through fallbacks (a diamond) is tried once, at its first place. A chain
+    longer than ``MAX_CHAIN`` targets or roles deep is a problem, as is a cycle.
+    """
+
+    def __init__(self, config: RuntimeConfig) -> None:
+        self.config = config
+        self.done: dict[str, tuple[str, list[Target]] | ConfigProblemError] = {}
+        self.primaries: dict[str, tuple[str, Target]] = {}
+        self.depths = _depths(config)
+        self.suggest = Suggester()
+
+    def get(self, name: str, path: tuple[str, ...] = ()) -> tuple[str, list[Target]]:
+        found = self.done.get(name)
+        if isinstance(found, ConfigProblemError):
+            raise found
+        if found is not None:
+            return found
+        try:
+            result = self._build(name, (*path, name))
+        except _PathProblem as exc:  # depends on the way here: not kept, told by the first role only
+            if path:
+                raise
+            raise exc.problem from None
+        except ConfigProblemError as exc:
+            self.done[name] = exc
+            raise
+        self.done[name] = result
+        return result
+
+    def _build(self, name: str, path: tuple[str, ...]) -> tuple[str, list[Target]]:
+        config = self.config
+        loc: Loc = ("roles", name)
+        role = config.roles[name]
+        if self.depths.get(name, 0) > MAX_CHAIN:
+            too_deep = ConfigProblemError(
+                (*loc, "fallbacks"),
+                f"the fallback chain from role {shorten(name)!r} goes more than {MAX_CHAIN} roles deep "
+                f"({self.depths[name]:,}); shorten it",
+            )
+            too_deep.from_chain_head = True
+            raise too_deep
+        if name not in self.primaries:
+            self.primaries[name] = _primary(config, name, role, loc, self.suggest)
+        mode, primary = self.primaries[name]
+        targets = [primary]
+        included = {name}
+        for index, fallback in enumerate(role.fallbacks):
+            where: Loc = (*loc, "fallbacks", index)
+            if fallback.role is None:
+                targets.append(_inline_target(config, name, role, mode, fallback, where, self.suggest))
+            else:
+                for target in self._fallback_role(name, mode, fallback.role, (*where, "role"), path):
+                    if target.via_role not in included:
+                        targets.append(target)
+                included.update(t.via_role for t in targets if t.via_role)
+            if len(targets) > MAX_CHAIN:
+                raise ConfigProblemError(
+                    (*loc, "fallbacks"),
+                    f"role {shorten(name)!r} has more than {MAX_CHAIN} targets; shorten its fallbacks",
+                )
+        return mode, targets
+
+    def _fallback_role(self, name: str, mode: str, other: str, loc: Loc, path: tuple[str, ...]) -> list[Target]:
+        config = self.config
+        if other not in config.roles:
+            match = self.suggest(other, config.roles)
+            raise ConfigProblemError(
+                loc, f"fallback role {shorten(other)!r} is not defined", match, (("roles", other),)
+            )
+        if other in path:
+            cycle = " -> ".join(shorten(p, 40) for p in [*path[path.index(other) :], other])
+            raise _PathProblem(ConfigProblemError(loc, f"fallback cycle: {cycle}"))
+        other_mode, targets = self.get(other, path)
+        if other_mode != mode:
+            raise ConfigProblemError(
+                loc,
+                f"fallback role {shorten(other)!r} has mode {other_mode!r} "
+                f"but role {shorten(name)!r} has mode {mode!r}",
+                depends=(("roles", other, "mode"), ("roles", name, "mode"), ("defaults", "mode"), ("roles", other)),
+            )
+        return targets
 
 
-def _fallback_targets(
+def _depths(config: RuntimeConfig) -> dict[str, int]:
+    """Roles on the longest fallback-role path from each role, itself included (cycles cut)."""
+    depths: dict[str, int] = {}
+    on_path: set[str] = set()
+    for start in config.roles:
+        if start in depths:
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, _fallback_roles(config, start))]
+        on_path.add(start)
+        while stack:
+            name, pending = stack[-1]
+            step = next(pending, None)
+            if step is None:
+                stack.pop()
+                on_path.discard(name)
+                deeper = [depths.get(f, 0) for f in _fallback_roles(config, name) if f not in on_path]
+                depths[name] = 1 + max(deeper, default=0)
+            elif step not in depths and step not in on_path:
+                on_path.add(step)
+                stack.append((step, _fallback_roles(config, step)))
+    return depths
+
+
+def _fallback_roles(config: RuntimeConfig, name: str) -> Iterator[str]:
+    return (f.role for f in config.roles[name].fallbacks if f.role is not None and f.role in config.roles)
+
+
+class _PathProblem(Exception):
+    """A problem found through one particular way into a role (a cycle, a depth): not memoised."""
+
+    def __init__(self, problem: ConfigProblemError) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _inline_target(
     config: RuntimeConfig,
     name: str,
     role: RoleConfig,
     mode: str,
     fallback: FallbackConfig,
     loc: Loc,
-    seen: tuple[str, ...],
-) -> list[Target]:
-    if fallback.role is None:
-        assert fallback.provider and fallback.model
-        return [
-            _target(
-                config,
-                provider=fallback.provider,
-                model=fallback.model,
-                params=(
-                    ("defaults", _defaults_params(config, mode)),
-                    ("role", _tool_params(role)),
-                    ("fallback", fallback.params),
-                ),
-                timeout=role.timeout,
-                retry=role.retry,
-                loc=(*loc, "provider"),
-                via_role=name,
-            )
-        ]
-    other = fallback.role
-    if other not in config.roles:
-        match = close_matches(other, config.roles, n=1)
-        raise ConfigProblemError((*loc, "role"), f"fallback role {other!r} is not defined", match[0] if match else None)
-    if other in seen:
-        cycle = " -> ".join([*seen, other])
-        raise ConfigProblemError((*loc, "role"), f"fallback cycle: {cycle}")
-    other_mode, targets = _chain(config, other, (*seen, other))
-    if other_mode != mode:
-        raise ConfigProblemError(
-            (*loc, "role"), f"fallback role {other!r} has mode {other_mode!r} but role {name!r} has mode {mode!r}"
-        )
-    return targets
+    suggest: Suggester | None = None,
+) -> Target:
+    assert fallback.provider and fallback.model
+    return _target(
+        config,
+        provider=fallback.provider,
+        model=fallback.model,
+        params=(
+            ("defaults", _defaults_params(config, mode)),
+            ("role", _tool_params(role)),
+            ("fallback", fallback.params),
+        ),
+        timeout=role.timeout,
+        chunk_timeout=role.chunk_timeout,
+        retry=role.retry,
+        loc=(*loc, "provider"),
+        via_role=name,
+        suggest=suggest,
+    )
 
 
-def build_call(config: RuntimeConfig, name: str, overlay: EnvOverlay | None = None) -> ResolvedCall:
+def build_call(
+    config: RuntimeConfig, name: str, overlay: EnvOverlay | None = None, chains: _Chains | None = None
+) -> ResolvedCall:
     """Resolve one configured role; raises ``ConfigProblemError`` where the config is incomplete.
 
     With the env ``overlay`` that ``config`` was bound with, params it set are labelled ``env:NAME``.
+    Pass the same ``chains`` (``chain_cache(config)``) for every role of one config.
     """
-    mode, targets = _chain(config, name, (name,))
+    mode, targets = (chains or _Chains(config)).get(name)
     _check_role(config, name, mode, targets)
     if overlay is not None:
         targets = [_relabel(target, overlay, f"env:{config.env}") for target in targets]
     return ResolvedCall(role=name, mode=mode, targets=tuple(targets), env=config.env)
+
+
+def chain_cache(config: RuntimeConfig) -> _Chains:
+    """A cache of the roles' fallback chains of ``config``, for ``build_call``."""
+    return _Chains(config)
 
 
 def _tool_params(role: RoleConfig) -> dict[str, Any]:
@@ -253,12 +423,13 @@ def _check_role(config: RuntimeConfig, name: str, mode: str, targets: list[Targe
         where: Loc = (*loc, "mode") if position == 0 else (*loc, "fallbacks", inline[position - 1], "provider")
         problem = mode_problem(target.provider, target.kind, mode)
         if problem is not None:
-            raise ConfigProblemError(where, problem)
+            depends: tuple[Loc, ...] = ((*loc, "mode"), ("defaults", "mode"), ("providers", target.provider, "kind"))
+            raise ConfigProblemError(where, problem, depends=depends)
 
 
 def mode_problem(provider: str, kind: str, mode: str) -> str | None:
     """Why ``kind`` cannot serve ``mode``, when any-llm's flags say so (unknown flags pass)."""
-    if supports_mode(kind, mode) is not False:
+    if kind not in known_provider_ids() or supports_mode(kind, mode) is not False:
         return None
     return (
         f"provider {provider!r} (any-llm {kind!r}) does not support mode {mode!r} "
@@ -334,10 +505,18 @@ class Resolver:
 
     def __init__(self, config: RuntimeConfig, *, strict: bool = False, env: str | None = None) -> None:
         self.env = select_env(config, env)
-        self.config = bind_env(config, self.env)
         self.strict = strict
-        overlay = config.envs.get(self.env) if self.env is not None else None
-        self._calls = {name: build_call(self.config, name, overlay) for name in self.config.roles}
+        try:
+            self.config = bind_env(config, self.env)
+            overlay = config.envs.get(self.env) if self.env is not None else None
+            chains = chain_cache(self.config)
+            self._calls = {name: build_call(self.config, name, overlay, chains) for name in self.config.roles}
+        except (ConfigProblemError, ValidationError):
+            # A RuntimeConfig built in code skips the loader: report its problems the loader's way.
+            from .config_loader import validate_config
+
+            validate_config(config)
+            raise
         self._warned: set[str] = set()
 
     @property
@@ -350,17 +529,19 @@ class Resolver:
         call = self._calls.get(role)
         if call is not None:
             return call
+        name = config_name(self.config)
         if not isinstance(role, str):
-            raise UnknownRoleError(repr(role), self.roles)
+            raise UnknownRoleError(repr(role), self.roles, config=name)
         fallback = None if self.strict else _defaults_call(self.config, role)
         if fallback is None:
-            raise UnknownRoleError(role, self.roles, close_matches(role, self.roles))
+            raise UnknownRoleError(role, self.roles, close_matches(role, self.roles), config=name)
         if role not in self._warned:
             self._warned.add(role)
             logger.warning(
                 "role %r is not configured; using the target from 'defaults' (%s). "
-                "Add the role to llmhub.yaml, or pass strict=True to make this an error.",
+                "Add the role to %s, or pass strict=True to make this an error.",
                 role,
                 fallback.primary.label,
+                name,
             )
         return fallback

@@ -11,9 +11,11 @@ What happens after a failure (``decide``):
 =============================================  ========================================
 failure                                        then
 =============================================  ========================================
-rate limit, timeout, connection, 5xx/overload  retry this target (backoff or Retry-After)
+rate limit, timeout (and 408), connection,     retry this target (Retry-After when the
+5xx/529 overload, unreadable answer            provider sent one, on any status; else backoff)
 Retry-After longer than ``max_retry_after``    next target
-context length, content filter, unknown model  next target, no retry
+context length, content filter, 413 too large  next target, no retry
+unknown model, other 4xx                       next target, no retry
 authentication                                 next target, no retry
 bad request (400/422), stream interrupted      raise now: the request itself is wrong
 =============================================  ========================================
@@ -26,7 +28,7 @@ import itertools
 import random
 import time
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from . import errors as e
@@ -65,7 +67,7 @@ class Attempt:
     target: Target
     index: int
     number: int
-    api_key: str
+    api_key: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def decide(error: e.ProviderError, attempt: int, policy: RetryPolicy, jitter: fl
     """What to do after ``error`` on attempt ``attempt`` of a target with ``policy``."""
     if isinstance(error, e.StreamInterruptedError | e.AllTargetsFailedError):
         return "raise", 0.0
-    if isinstance(error, e.ContextLengthError | e.ContentFilterError):
+    if isinstance(error, e.ContextLengthError | e.ContentFilterError | e.RequestTooLargeError):
         return "next", 0.0
     if isinstance(error, e.BadRequestError):
         return "raise", 0.0
@@ -100,7 +102,7 @@ def decide(error: e.ProviderError, attempt: int, policy: RetryPolicy, jitter: fl
     )
     if not retryable or attempt >= policy.max_attempts:
         return "next", 0.0
-    if isinstance(error, e.RateLimitError) and error.retry_after is not None:
+    if error.retry_after is not None:  # 429, 503, 529, ...: the provider said how long
         if error.retry_after > policy.max_retry_after:
             return "next", 0.0
         return "retry", error.retry_after
@@ -122,6 +124,15 @@ class CallPlan:
         self.call_id = next(_call_ids)
         self.started = 0.0
         self.current: Attempt | None = None
+        self.cache: Literal["hit", "miss"] | None = None
+        """Set by the response cache: every event of the call says whether it was answered from it."""
+        self.in_flight = False
+        """An attempt has started and its outcome is not reported yet (the driver reports it if the call dies)."""
+
+    def clock(self) -> None:
+        """Start timing the current attempt: called once its client exists, so latency leaves out
+        the one-time import of any-llm and the building of the client."""
+        self.started = self.timer.now()
 
     def event(
         self,
@@ -162,6 +173,7 @@ class CallPlan:
             call_id=self.call_id,
             env=self.call.env,
             provider_kind=target.kind,
+            cache=self.cache,
         )
 
     def to_error(self, exc: Exception) -> e.ProviderError:
@@ -188,12 +200,14 @@ class CallPlan:
                 number += 1
                 self.current = Attempt(target, index, number, self.api_keys[index])
                 self.started = self.timer.now()
+                self.in_flight = True
                 if self.observed:
                     yield Emit(self.event("start"))
                 outcome = yield self.current
                 if outcome is None:
                     return
-                last = self.to_error(outcome)
+                last = self.to_error(outcome)  # a foreign exception leaves the attempt in flight
+                self.in_flight = False
                 verdict, wait = decide(last, number, target.retry, self.timer.jitter())
                 final = verdict == "raise" or (verdict == "next" and index == len(self.call.targets) - 1)
                 yield Emit(
@@ -213,6 +227,17 @@ class CallPlan:
                 break
         assert last is not None
         self._raise(failures, last)
+
+    def aborted(self, exc: BaseException) -> CallEvent | None:
+        """The final error event for an attempt still in flight when ``exc`` ended the call, else ``None``.
+
+        So every start gets its end or error even when the call is cancelled or dies of an
+        exception llmhub does not handle (the exception itself propagates unchanged).
+        """
+        if not self.in_flight or self.current is None:
+            return None
+        self.in_flight = False
+        return self.event("error", error_type=type(exc).__name__, final=True)
 
     def _raise(self, failures: list[e.TargetFailure], last: e.ProviderError) -> None:
         if len(failures) == 1:

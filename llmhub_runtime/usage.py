@@ -4,6 +4,9 @@
 percentiles cover the most recent ``WINDOW`` attempts of each role or target. Cost is known only
 when every successful call of the row had a price (``pricing`` on the role or on the provider's
 model); otherwise it is ``None`` — unknown, never zero.
+
+Rows are capped: past ``MAX_ROWS`` roles (or targets), further names — e.g. dynamic role names
+served from ``defaults`` — are counted together in one ``OTHER`` row, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from dataclasses import dataclass, field
 
 from .hooks import CallEvent
 
-__all__ = ["UsageLedger", "UsageReport", "UsageStats"]
+__all__ = ["MAX_ROWS", "OTHER", "UsageLedger", "UsageReport", "UsageStats"]
 
 WINDOW = 1024
+MAX_ROWS = 256
+"""Rows kept per table (roles, targets); names beyond are counted in the ``OTHER`` row."""
+OTHER = "(other)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,10 @@ class UsageStats:
     latency_p50: float | None = None
     latency_p95: float | None = None
     cost: float | None = None
+    cache_hits: int = 0
+    """Calls answered from the response cache (counted in ``calls``, with 0 tokens)."""
+    cache_misses: int = 0
+    """Calls of a cached role that went to the model."""
 
     @property
     def total_tokens(self) -> int:
@@ -52,6 +62,8 @@ class _Row:
     output_tokens: int = 0
     cost: float = 0.0
     cost_known: bool = True
+    cache_hits: int = 0
+    cache_misses: int = 0
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=WINDOW))
 
     def add(self, event: CallEvent) -> None:
@@ -61,6 +73,10 @@ class _Row:
             self.errors += 1
             return
         self.calls += 1
+        if event.cache == "hit":
+            self.cache_hits += 1
+        elif event.cache == "miss":
+            self.cache_misses += 1
         if event.usage is not None:
             self.input_tokens += event.usage.input_tokens
             self.output_tokens += event.usage.output_tokens
@@ -79,6 +95,8 @@ class _Row:
             latency_p50=_percentile(ordered, 0.50),
             latency_p95=_percentile(ordered, 0.95),
             cost=self.cost if self.cost_known and self.calls else None,
+            cache_hits=self.cache_hits,
+            cache_misses=self.cache_misses,
         )
 
 
@@ -106,7 +124,9 @@ class UsageLedger:
             for rows, key in ((self._roles, event.role), (self._targets, target)):
                 row = rows.get(key)
                 if row is None:
-                    row = rows[key] = _Row()
+                    if len(rows) >= MAX_ROWS:
+                        key = OTHER
+                    row = rows.get(key) or rows.setdefault(key, _Row())
                 row.add(event)
 
     def report(self) -> UsageReport:

@@ -1,7 +1,8 @@
 """The bad-config corpus: every file fails with the promised error, key path, line and suggestion.
 
 Each file in ``bad_configs/`` starts with ``# expect:``, ``# path:``, ``# message:`` and
-``# suggestion:`` comment lines saying what loading it must report.
+``# suggestion:`` comment lines saying what loading it must report (``# path: *``: any key path,
+for problems deep inside a value).
 """
 
 from __future__ import annotations
@@ -43,10 +44,15 @@ def test_bad_config(path: Path) -> None:
         assert expect["message"] in text
         return
     assert isinstance(error, ConfigValidationError)
-    matching = [p for p in error.problems if p.key_path == expect["path"] and expect["message"] in p.message]
+    anywhere = expect["path"] == "*"
+    matching = [
+        p for p in error.problems if (anywhere or p.key_path == expect["path"]) and expect["message"] in p.message
+    ]
     assert matching, f"no problem at {expect['path']!r} with {expect['message']!r} in:\n{text}"
     problem = matching[0]
-    if expect["path"]:
+    if anywhere:
+        assert problem.line is not None and f"{path}:{problem.line}: {problem.key_path}:" in text
+    elif expect["path"]:
         assert problem.line is not None, "the problem names the line"
         assert f"{path}:{problem.line}: {expect['path']}:" in text
     if expect["suggestion"]:

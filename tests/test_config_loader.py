@@ -128,7 +128,7 @@ def test_yaml_syntax_error_keeps_line_and_column(tmp_path: Path) -> None:
 
 def test_duplicate_keys_are_rejected(tmp_path: Path) -> None:
     error = problems(tmp_path, GOOD + "roles:\n  x: {provider: openai, model: m}\n")
-    assert error.problems[0].message == "duplicate key 'roles'"
+    assert error.problems[0].message == "duplicate key 'roles' (first at line 10); keep one"
     assert error.problems[0].line == 23
 
 

@@ -21,6 +21,8 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert len(ci_lines) == 1
     assert ci_lines[0] in readme
     assert "python -m pytest" in ci_lines[0]
+    redis = [line for line in CI.read_text().splitlines() if line.startswith("command -v redis-server")]
+    assert len(redis) == 1 and redis[0] in readme  # the tests of shared state need a real redis-server
 
 
 def test_ci_runs_the_linters_after_the_tests() -> None:

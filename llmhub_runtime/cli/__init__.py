@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from ..config_loader import CONFIG_ENV_VAR
 from ..errors import ConfigValidationError, LLMHubError
-from . import _calls, _config, _doctor, _init, _schema, _serve
+from . import _cache, _calls, _config, _doctor, _init, _schema, _serve
 from ._common import CLIError, Formatter, err
 
 __all__ = ["build_parser", "main"]
@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (_config, _calls, _init, _schema, _serve, _doctor):
+    for module in (_config, _calls, _init, _schema, _serve, _doctor, _cache):
         module.register(commands, [common])
     return parser
 

@@ -12,6 +12,7 @@ from ..config_loader import load_config
 from ..errors import ConfigError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from ..hub import LLMHub
 from ..models import ResolvedCall, RetryPolicy, RuntimeConfig, Target
+from ..redact import mask_url
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_label, credential_state, out, table
 from ._sdks import missing_sdk
@@ -300,7 +301,7 @@ def _target_dict(config: RuntimeConfig, target: Target, index: int, call: Resolv
         "kind": target.kind,
         "model": target.model,
         "via_role": target.via_role,
-        "api_base": target.api_base,
+        "api_base": mask_url(target.api_base),
         "params": dict(target.params),
         "param_sources": {k: _param_source(v, target) for k, v in target.param_sources.items()},
         "timeout": target.timeout,

@@ -22,6 +22,7 @@ from ..errors import (
 from ..errors_map import map_exception
 from ..local import BASE_ENV_VAR, DEFAULT_BASE, INSTALL_XLLAMACPP
 from ..models import Target
+from ..redact import mask_url
 from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_state, out
 from ._config import findings_of
@@ -179,7 +180,8 @@ def _package_check(kind: str) -> tuple[Any, Check]:
 
 
 def _default_base(provider_class: Any, target: Target) -> str | None:
-    return target.api_base or getattr(provider_class, "API_BASE", None)
+    """The endpoint to show, with any key in its userinfo or query masked."""
+    return mask_url(target.api_base or getattr(provider_class, "API_BASE", None))
 
 
 def _ping(provider_class: Any, target: Target) -> Check:

@@ -44,7 +44,9 @@ What answers a request for model M, first match wins:
 
 Tokens are whitespace-separated words: usage is computed that way unless a `Reply` sets `usage`,
 and `max_tokens=N` keeps the first N words (finish reason "length"). A `Fault` without `status`
-or `malformed` (only `delay`, `headers`, `disconnect_after_chunks`) answers with the brain.
+or `malformed` (only `delay`, `headers`, `disconnect_after_chunks`, `end_after_chunks`,
+`unstreamed`, `trickle`, `pings`) answers with the brain, shaped by the fault: a stream cut or
+ended early, a plain JSON answer to a stream request, or an answer trickling in slowly.
 
 Use it in your own tests::
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from llmhub_runtime.testing import anthropic_wire, openai_wire
 from llmhub_runtime.testing.media import parse_multipart
-from llmhub_runtime.testing.replies import Api, Fault, RecordedRequest, Reply
+from llmhub_runtime.testing.replies import TRICKLE_PIECES, Api, Fault, RecordedRequest, Reply
 from llmhub_runtime.testing.routes import Endpoint, Outgoing
 
 if TYPE_CHECKING:
@@ -214,7 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(outgoing, extra_headers=fault.headers, disconnect_after=fault.disconnect_after_chunks)
         else:
-            self._send(self._answer(endpoint, body, None), extra_headers=fault.headers)
+            unstreamed = fault.unstreamed and body.get("stream")
+            outgoing = self._answer(endpoint, {**body, "stream": False} if unstreamed else body, None)
+            self._send(outgoing, extra_headers=fault.headers, fault=fault)
 
     # I/O -----------------------------------------------------------------------------------
 
@@ -226,9 +228,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(Outgoing(status=status, json=payload))
 
     def _send(
-        self, outgoing: Outgoing, *, extra_headers: Mapping[str, str] | None = None, disconnect_after: int | None = None
+        self,
+        outgoing: Outgoing,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        disconnect_after: int | None = None,
+        fault: Fault | None = None,
     ) -> None:
         headers = {**outgoing.headers, **(extra_headers or {})}
+        trickle = fault.trickle if fault is not None else 0
+        end_after = fault.end_after_chunks if fault is not None else None
         self.send_response(outgoing.status)
         request_id = self.server.owner._request_ids.new("req_standin_")
         self.send_header("x-request-id", request_id)
@@ -240,7 +249,14 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if not trickle:
+                self.wfile.write(data)
+                return
+            size = -(-len(data) // TRICKLE_PIECES)
+            for start in range(0, len(data), size):
+                if not self._pause(trickle):
+                    return
+                self.wfile.write(data[start : start + size])
             return
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
@@ -248,15 +264,27 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        for index, event in enumerate(outgoing.events):
+        pings = (b": ping\n\n",) * (fault.pings if fault is not None else 0)
+        for index, event in enumerate((*pings, *outgoing.events)):
+            if index >= len(pings) and end_after is not None and index - len(pings) >= end_after:
+                break
             if disconnect_after is not None and index >= disconnect_after:
                 self._drop()
+                return
+            if trickle and not self._pause(trickle):
                 return
             self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
         if disconnect_after is not None:
             self._drop()
             return
         self.wfile.write(b"0\r\n\r\n")
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` (a trickle); False, with the connection dropped, when the server is stopping."""
+        if self.server.stopping.wait(seconds):
+            self._drop()
+            return False
+        return True
 
     def _drop(self) -> None:
         """Close the connection abruptly (no response, or no end of the chunked body)."""

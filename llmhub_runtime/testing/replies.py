@@ -10,7 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Api", "Fault", "RecordedRequest", "Reply", "ToolCall"]
+__all__ = ["TRICKLE_PIECES", "Api", "Fault", "RecordedRequest", "Reply", "ToolCall"]
+
+TRICKLE_PIECES = 8
+"""How many pieces a trickled (non-streaming) body is sent in."""
 
 Api = Literal[
     "openai-chat",
@@ -97,6 +100,13 @@ class Fault:
     - `malformed`: answer 200 with a body that is not valid JSON (a broken SSE event when streaming).
     - `disconnect_after_chunks`: streaming: send this many SSE events then drop the connection;
       non-streaming: drop the connection before sending any response.
+    - `end_after_chunks`: streaming: send this many SSE events then end the body cleanly, without
+      the rest (no finish reason, no `[DONE]` / `message_stop`); `0` is a 200 with no events at all.
+    - `unstreamed`: streaming: answer 200 with the plain JSON body, as if `stream` had not been asked.
+    - `trickle`: seconds to wait before each SSE event; non-streaming: the body is sent in
+      `TRICKLE_PIECES` pieces with this wait before each (a slowloris answer). Interrupted by `stop()`.
+    - `pings`: streaming: SSE comment lines (`: ping`) sent before the first event (each after
+      `trickle`), as providers send keep-alives while a request is queued.
 
     A fault without `status` or `malformed` answers with the default brain after its delay.
     """
@@ -108,6 +118,10 @@ class Fault:
     delay: float = 0
     malformed: bool = False
     disconnect_after_chunks: int | None = None
+    end_after_chunks: int | None = None
+    unstreamed: bool = False
+    trickle: float = 0
+    pings: int = 0
 
     def __post_init__(self) -> None:
         if self.status is not None and not 400 <= self.status <= 599:
@@ -116,6 +130,10 @@ class Fault:
             raise ValueError(f"Fault.delay must be >= 0, got {self.delay}")
         if self.disconnect_after_chunks is not None and self.disconnect_after_chunks < 0:
             raise ValueError(f"Fault.disconnect_after_chunks must be >= 0, got {self.disconnect_after_chunks}")
+        if self.end_after_chunks is not None and self.end_after_chunks < 0:
+            raise ValueError(f"Fault.end_after_chunks must be >= 0, got {self.end_after_chunks}")
+        if self.trickle < 0 or self.pings < 0:
+            raise ValueError(f"Fault.trickle and Fault.pings must be >= 0, got {self.trickle} and {self.pings}")
 
     @classmethod
     def context_length(cls) -> Fault:

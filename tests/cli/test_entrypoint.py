@@ -14,7 +14,7 @@ from llmhub_runtime.cli import build_parser, main
 
 from .conftest import Result
 
-COMMANDS = ["check", "roles", "explain", "call", "embed", "init", "schema", "serve-local", "doctor"]
+COMMANDS = ["check", "roles", "explain", "call", "embed", "init", "schema", "serve-local", "doctor", "cache"]
 
 
 def _console_script() -> Path:

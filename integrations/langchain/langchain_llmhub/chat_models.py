@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LangSmithParams, LanguageModelInput
@@ -42,11 +42,12 @@ from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_function, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
-from llmhub_runtime import LLMHub, ResolvedCall
-from llmhub_runtime.errors import LLMHubError, ProviderServerError, UsageError
-from pydantic import ConfigDict, Field, model_validator
+from llmhub_runtime import ResolvedCall
+from llmhub_runtime.adapter_core import fingerprint_key, merge_params, refuse_call_kwargs
+from llmhub_runtime.errors import LLMHubError, ProviderServerError
+from pydantic import Field
 
-from ._hub import hub_for, move_extra_to, prepare_init
+from ._hub import RoleAdapter
 
 if TYPE_CHECKING:
     from any_llm.types.completion import ChatCompletion, ChatCompletionChunk, CompletionUsage
@@ -57,7 +58,7 @@ __all__ = ["RoleChatModel"]
 _DROPPED_ASSISTANT_BLOCKS = frozenset({"tool_use", "tool_call", "thinking", "redacted_thinking", "reasoning"})
 
 
-class RoleChatModel(BaseChatModel):
+class RoleChatModel(RoleAdapter, BaseChatModel):
     """A chat model that calls the llmhub role ``role`` (provider, model and params come from llmhub.yaml).
 
     >>> from langchain_llmhub import RoleChatModel
@@ -66,43 +67,35 @@ class RoleChatModel(BaseChatModel):
 
     Which hub: ``hub=`` if given, else ``LLMHub.shared(config_path)``; ``config_path`` defaults to
     ``$LLMHUB_CONFIG`` (read at construction), else ``./llmhub.yaml`` (at the first call). Models
-    for the same config file share one hub and its HTTP clients.
+    for the same config file share one hub and its HTTP clients. ``hooks=[...]`` adds llmhub hooks
+    to that hub (they see every call made through it).
 
     ``temperature``, ``max_tokens``, ``timeout``, ``stop`` and ``model_kwargs`` (any other keyword
-    lands there too) override the role's params for every call; ``None`` leaves the role's value.
+    lands there too) override the role's params for every call. A param left unset keeps the
+    role's value; set to ``None`` it is removed (nothing is sent), as in the hub's call layers.
     ``max_retries`` is accepted for LangChain compatibility but is not applied per call: retries
     and fallbacks are the role's ``retry:`` / ``fallbacks:`` policy in llmhub.yaml.
+
+    LangChain caches (``set_llm_cache``, ``cache=``) key answers by what the role resolves to
+    (each target's provider, model, api_base and merged params, and the env), so a model changed
+    in llmhub.yaml, or another config with the same role name, never gets an old answer.
     """
 
-    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
-
-    role: str = Field(description="The llmhub role to call, e.g. 'llm.inference'.")
-    hub: LLMHub | None = Field(default=None, exclude=True, description="Hub to call; default: the shared one.")
-    config_path: str | None = Field(default=None, description="llmhub.yaml to use; default: $LLMHUB_CONFIG.")
     temperature: float | None = None
     max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
     timeout: float | None = Field(default=None, description="Seconds per attempt (overrides the config's).")
     max_retries: int | None = Field(default=None, description="Not applied: retries are set in llmhub.yaml.")
     stop: list[str] | None = Field(default=None, alias="stop_sequences")
-    model_kwargs: dict[str, Any] = Field(default_factory=dict, description="More params passed on every call.")
     streaming: bool = Field(default=False, description="Stream under invoke() too (callbacks see tokens).")
 
-    def __init__(self, role: str | None = None, /, **kwargs: Any) -> None:
-        """``RoleChatModel("llm.inference", temperature=0)``: the role positional or as ``role=``."""
-        if role is not None:
-            if "role" in kwargs:
-                raise UsageError("RoleChatModel got the role twice (positional and role=); pass it once.")
-            kwargs["role"] = role
-        super().__init__(**kwargs)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, values: Any) -> Any:
-        if not isinstance(values, dict):
-            return values
-        prepare_init(values, cls.__name__)
-        names = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
-        return move_extra_to(values, names, "model_kwargs")
+    _param_fields: ClassVar[Mapping[str, str]] = {
+        "temperature": "temperature",
+        "max_tokens": "max_tokens",
+        "max_completion_tokens": "max_tokens",
+        "timeout": "timeout",
+        "stop": "stop",
+        "stop_sequences": "stop",
+    }
 
     # --- LangChain plumbing ---------------------------------------------------------------
 
@@ -121,20 +114,13 @@ class RoleChatModel(BaseChatModel):
         return "llmhub-chat"
 
     @property
-    def _client(self) -> LLMHub:
-        return hub_for(self.hub, self.config_path)
-
-    @property
     def _default_params(self) -> dict[str, Any]:
-        """The params this instance overrides on every call (``None`` and ``stop=[]`` leave the role's)."""
-        params: dict[str, Any] = {
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "timeout": self.timeout,
-            "stop": self.stop or None,
-            **self.model_kwargs,
-        }
-        return {key: value for key, value in params.items() if value is not None}
+        """The params this instance lays over the role's on every call (a ``None`` value removes one)."""
+        fields = {"temperature": self.temperature, "max_tokens": self.max_tokens, "timeout": self.timeout}
+        params: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
+        if self.stop:  # stop=[] keeps the role's stop sequences
+            params["stop"] = self.stop
+        return {**params, **self.model_kwargs}
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -150,8 +136,7 @@ class RoleChatModel(BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         """LangSmith params: the resolved provider kind and model, and the effective sampling params."""
         call = self._resolved()
-        params = {**(call.params if call else {}), **self._default_params}
-        params.update({key: value for key, value in kwargs.items() if value is not None})
+        params = merge_params(call.params if call else {}, self._default_params, kwargs)
         model = kwargs.get("model")
         ls_params = LangSmithParams(
             ls_provider=call.kind if call else "llmhub",
@@ -171,17 +156,23 @@ class RoleChatModel(BaseChatModel):
             ls_params["ls_stop"] = list(stops)
         return ls_params
 
+    def _get_llm_string(self, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """LangChain's cache key, plus what the role resolves to (``adapter_core.fingerprint_key``).
+
+        Without it the key would be the role name and config path: a model changed in llmhub.yaml,
+        or a second hub with the same role name, would be answered from the cache. A role that
+        cannot be resolved raises here the error its call would raise.
+        """
+        resolved = fingerprint_key(self._client.resolve(self.role), self._default_params)
+        return f"{super()._get_llm_string(stop=stop, **kwargs)}---llmhub:{resolved}"
+
     # --- one call: payload → hub → output ----------------------------------------------------
 
     def _get_request_payload(
         self, messages: Sequence[BaseMessage], *, stop: list[str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """The hub call's arguments: ``messages`` (OpenAI dicts) plus call kwargs (tools, stop, ...)."""
-        if "model" in kwargs:
-            raise UsageError(
-                f"RoleChatModel calls role {self.role!r}; its model comes from llmhub.yaml and cannot be "
-                "overridden per call. Call another role instead (configurable_fields(role=...))."
-            )
+        refuse_call_kwargs(kwargs, type(self).__name__, self.role)
         if stop:
             kwargs["stop"] = stop
         return {"messages": [_convert_message_to_dict(message) for message in messages], **kwargs}

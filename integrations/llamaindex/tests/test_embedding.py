@@ -66,7 +66,7 @@ def test_scripted_vectors_pass_through(config_path: str, server: StandInServer) 
 def test_vector_count_mismatch_is_an_error() -> None:
     from openai.types import CreateEmbeddingResponse
 
-    from llama_index.embeddings.llmhub.base import _vectors
+    from llmhub_runtime.adapter_core import embedding_vectors
 
     response = CreateEmbeddingResponse.model_validate(
         {
@@ -77,5 +77,5 @@ def test_vector_count_mismatch_is_an_error() -> None:
         }
     )
     with pytest.raises(ProviderServerError, match=r"returned 1 embedding\(s\) for 2 input\(s\)") as caught:
-        _vectors("llm.embedding", response, 2)
+        embedding_vectors(response, 2, role="llm.embedding")
     assert (caught.value.role, caught.value.model) == ("llm.embedding", "m")

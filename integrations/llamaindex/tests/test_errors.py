@@ -13,6 +13,7 @@ from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
 from llmhub_runtime import (
     ConfigNotFoundError,
+    InvalidInputError,
     LLMHub,
     MissingCredentialError,
     ModeMismatchError,
@@ -22,6 +23,7 @@ from llmhub_runtime import (
     UnknownRoleError,
     UsageError,
 )
+from llmhub_runtime.adapter_core import CONFIG_ONLY_KEYS
 from llmhub_runtime.testing import Fault, StandInServer
 
 MESSAGES = [ChatMessage(role="user", content="hello")]
@@ -116,12 +118,37 @@ def test_both_hub_and_config_path_is_a_usage_error(config_path: str) -> None:
         RoleEmbedding("llm.embedding", hub=hub, config_path=config_path)
 
 
-@pytest.mark.parametrize("key", ["api_key", "api_base", "base_url", "client_args"])
-def test_credentials_are_refused(key: str) -> None:
-    with pytest.raises(UsageError, match=f"does not take {key}"):
-        RoleLLM("llm.inference", **{key: SECRET})
-    with pytest.raises(UsageError, match=f"does not take {key}"):
-        RoleEmbedding("llm.embedding", **{key: SECRET})
+@pytest.mark.parametrize("key", [*sorted(CONFIG_ONLY_KEYS), "openai_api_key", "azure_api_base"])
+@pytest.mark.parametrize("as_param", [False, True])
+def test_credentials_and_client_settings_are_refused(key: str, as_param: bool) -> None:
+    # The same rule (and message) as langchain-llmhub's, from llmhub_runtime.adapter_core.
+    kwargs: dict[str, Any] = {"params_override": {key: SECRET}} if as_param else {key: SECRET}
+    for cls, role in ((RoleLLM, "llm.inference"), (RoleEmbedding, "llm.embedding")):
+        with pytest.raises(UsageError, match=rf"^{cls.__name__} takes no {key}=: .*llmhub\.yaml") as caught:
+            cls(role, **kwargs)
+        assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["model", "model_name"])
+def test_a_model_is_refused_because_the_role_picks_it(key: str) -> None:
+    with pytest.raises(
+        UsageError, match=rf"RoleLLM takes no {key}=: the role decides the model.*roles\.llm\.inference"
+    ):
+        RoleLLM("llm.inference", **{key: "gpt-4o"})
+    with pytest.raises(UsageError, match=rf"RoleEmbedding takes no {key}="):
+        RoleEmbedding("llm.embedding", **{key: "text-embedding-3-small"})
+
+
+@pytest.mark.parametrize("kwargs", [{"model": "gpt-4o"}, {"api_key": SECRET}])
+def test_per_call_models_and_keys_are_refused_before_any_request(
+    config_path: str, server: StandInServer, kwargs: dict[str, Any]
+) -> None:
+    llm = RoleLLM("llm.inference", config_path=config_path)
+    with pytest.raises(InvalidInputError) as caught:
+        llm.chat(MESSAGES, **kwargs)
+    assert "llmhub.yaml" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert server.requests == []
 
 
 # --- offline construction -----------------------------------------------------------------------

@@ -13,10 +13,11 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from langchain_core.runnables import RunnableBinding
 from langchain_core.tools import tool
 from llmhub_runtime import LLMHub
-from llmhub_runtime.errors import ConfigNotFoundError, UnknownRoleError, UsageError
+from llmhub_runtime.adapter_core import CONFIG_ONLY_KEYS
+from llmhub_runtime.errors import ConfigNotFoundError, InvalidInputError, UnknownRoleError, UsageError
 from pydantic import BaseModel, Field
 
-from langchain_llmhub import RoleChatModel
+from langchain_llmhub import RoleChatModel, RoleEmbeddings
 from langchain_llmhub.chat_models import (
     _convert_message_to_dict,
     _convert_to_response_format,
@@ -88,10 +89,21 @@ def test_role_is_positional_or_keyword_but_not_both() -> None:
         RoleChatModel("llm.a", role="llm.b")
 
 
-@pytest.mark.parametrize("key", ["api_key", "openai_api_key", "anthropic_api_key", "base_url", "api_base"])
-def test_credentials_and_endpoints_are_refused_with_a_pointer_to_the_config(key: str) -> None:
-    with pytest.raises(UsageError, match=rf"takes no {key}=.*llmhub\.yaml") as caught:
-        RoleChatModel("llm.inference", **{key: "sk-secret-value"})
+@pytest.mark.parametrize("key", [*sorted(CONFIG_ONLY_KEYS), "openai_api_key", "anthropic_api_key", "openai_api_base"])
+@pytest.mark.parametrize("in_model_kwargs", [False, True])
+def test_credentials_and_endpoints_are_refused_with_a_pointer_to_the_config(key: str, in_model_kwargs: bool) -> None:
+    # The same rule (and message) as llama-index-llmhub's, from llmhub_runtime.adapter_core.
+    kwargs: dict[str, Any] = {"model_kwargs": {key: "sk-secret-value"}} if in_model_kwargs else {key: "sk-secret-value"}
+    for cls, role in ((RoleChatModel, "llm.inference"), (RoleEmbeddings, "llm.embedding")):
+        with pytest.raises(UsageError, match=rf"^{cls.__name__} takes no {key}=: .*llmhub\.yaml") as caught:
+            cls(role, **kwargs)
+        assert "sk-secret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kwargs", [{"api_key": "sk-secret-value"}, {"client_args": {"timeout": 1}}])
+def test_per_call_keys_and_client_settings_are_refused(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInputError, match=r"takes no .*= per call: .*llmhub\.yaml") as caught:
+        RoleChatModel("llm.inference").invoke("Hello", **kwargs)
     assert "sk-secret-value" not in str(caught.value)
 
 
@@ -114,11 +126,14 @@ def test_unknown_kwargs_become_model_kwargs() -> None:
         RoleChatModel("llm.inference", top_p=0.5, model_kwargs={"top_p": 0.2})
 
 
-def test_only_set_params_override_the_role() -> None:
+def test_set_params_override_the_role_and_none_removes_one() -> None:
+    # One rule with the hub and the LlamaIndex adapter: unset keeps the role's value, None sends nothing.
     llm = RoleChatModel("llm.inference", temperature=0, max_tokens=None, stop=[], timeout=12.5, max_retries=3)
-    assert llm._default_params == {"temperature": 0, "timeout": 12.5}
+    assert llm._default_params == {"temperature": 0, "timeout": 12.5, "max_tokens": None}
+    assert llm.model_kwargs == {"max_tokens": None}  # so dumpd/load keeps the removal
     aliased = RoleChatModel("llm.inference", max_completion_tokens=9, stop_sequences=["x"], top_k=None)
-    assert aliased._default_params == {"max_tokens": 9, "stop": ["x"]}
+    assert aliased._default_params == {"max_tokens": 9, "stop": ["x"], "top_k": None}
+    assert RoleChatModel("llm.inference")._default_params == {}
 
 
 # --- LangSmith params ---------------------------------------------------------------------------

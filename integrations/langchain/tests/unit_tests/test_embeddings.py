@@ -33,8 +33,8 @@ def test_unknown_kwargs_become_model_kwargs() -> None:
     embeddings = RoleEmbeddings(role="llm.embedding", dimensions=8, chunk_size=2)
     assert embeddings.model_kwargs == {"dimensions": 8}
     assert embeddings.chunk_size == 2
-    assert embeddings._params == {"dimensions": 8}
-    assert RoleEmbeddings("llm.embedding", dimensions=None)._params is None
+    # None is kept: the hub then sends no dimensions, even if the role sets some (one rule for None).
+    assert RoleEmbeddings("llm.embedding", dimensions=None).model_kwargs == {"dimensions": None}
 
 
 def test_refusals() -> None:

@@ -7,7 +7,6 @@ those with LlamaIndex's chat-to-completion adapters. Conversions live in ``utils
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,7 +28,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.bridge.pydantic import Field
 from llama_index.core.constants import DEFAULT_CONTEXT_WINDOW, DEFAULT_NUM_OUTPUTS
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -37,13 +36,12 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import Model, PydanticProgramMode
 from llama_index_instrumentation import get_dispatcher
 
-from llmhub_runtime import LLMHub
-from llmhub_runtime.errors import UsageError
+from llmhub_runtime.adapter_core import merge_params, refuse_call_kwargs
 
+from ._role import RoleComponent
 from .utils import (
     StreamAccumulator,
     chat_response_from_completion,
-    reject_credentials,
     resolve_tool_choice,
     response_format_for,
     to_openai_message_dicts,
@@ -65,7 +63,7 @@ dispatcher = get_dispatcher(__name__)
 _MAX_TOKENS_KEYS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 
 
-class RoleLLM(FunctionCallingLLM):
+class RoleLLM(RoleComponent, FunctionCallingLLM):
     """A LlamaIndex LLM for an llmhub role: the model, provider and params come from ``llmhub.yaml``.
 
     >>> from llama_index.core import Settings
@@ -73,19 +71,17 @@ class RoleLLM(FunctionCallingLLM):
     >>> RoleLLM("llm.inference", temperature=0.0).complete("Hi")  # doctest: +SKIP
 
     Construction reads nothing: the config is loaded, the role resolved and credentials read on
-    first use. Without ``hub=``, the process-wide ``LLMHub.shared(config_path)`` is used, so every
-    model built for the same config shares one hub and its HTTP clients. Extra keyword arguments
-    (``temperature=``, ``max_tokens=``, ...) are params that win over the role's own; a ``None``
-    removes a configured param. Errors from the hub surface unchanged (``LLMHubError`` subclasses).
+    first use. Without ``hub=``, the process-wide ``LLMHub.shared(config_path)`` is used (found
+    once per instance), so every model built for the same config shares one hub and its HTTP
+    clients; ``config_path`` defaults to ``$LLMHUB_CONFIG``, read at construction.
+    ``hooks=[...]`` adds llmhub hooks to that hub (they see every call made through it). Extra
+    keyword arguments (``temperature=``, ``max_tokens=``, ...) are params that win over the role's
+    own; a ``None`` removes a configured param. Keys, endpoints, client settings and models are
+    refused: they belong in llmhub.yaml. Errors from the hub surface unchanged (``LLMHubError``
+    subclasses). ``to_dict()`` carries ``llmhub_target`` (what the role resolves to), so caches
+    keyed by it see a model changed in llmhub.yaml.
     """
 
-    role: str = Field(description="The llmhub role to call, e.g. 'llm.inference'.")
-    config_path: str | None = Field(
-        default=None, description="Path of llmhub.yaml; None: $LLMHUB_CONFIG, else ./llmhub.yaml."
-    )
-    params_override: dict[str, Any] = Field(
-        default_factory=dict, description="Params that win over the role's own (None removes one)."
-    )
     context_window: int | None = Field(
         default=None, gt=0, description="Tokens the model accepts; None: the role's context_window, else a default."
     )
@@ -93,37 +89,9 @@ class RoleLLM(FunctionCallingLLM):
         default=True, description="Whether the role's model takes tools (set False for models that do not)."
     )
 
-    _hub: LLMHub | None = PrivateAttr(default=None)
-
-    def __init__(
-        self,
-        role: str,
-        *,
-        hub: LLMHub | None = None,
-        config_path: str | os.PathLike[str] | None = None,
-        **overrides: Any,
-    ) -> None:
-        if hub is not None and config_path is not None:
-            raise UsageError("Pass either hub= or config_path= to RoleLLM, not both.")
-        fields = {name: overrides.pop(name) for name in list(overrides) if name in type(self).model_fields}
-        params = {**(fields.pop("params_override", None) or {}), **overrides}
-        reject_credentials(params, "RoleLLM")
-        super().__init__(
-            role=role,
-            config_path=os.fspath(config_path) if config_path is not None else None,
-            params_override=params,
-            **fields,
-        )
-        self._hub = hub
-
     @classmethod
     def class_name(cls) -> str:
         return "llmhub_role_llm"
-
-    @property
-    def hub(self) -> LLMHub:
-        """The hub this model calls (the shared hub for ``config_path`` unless one was given)."""
-        return self._hub if self._hub is not None else LLMHub.shared(self.config_path)
 
     @property
     def metadata(self) -> LLMMetadata:
@@ -134,7 +102,7 @@ class RoleLLM(FunctionCallingLLM):
         context_window = self.context_window or (role_config.context_window if role_config else None)
         return LLMMetadata(
             context_window=context_window or DEFAULT_CONTEXT_WINDOW,
-            num_output=_num_output(self.params_override, call.params),
+            num_output=_num_output(merge_params(call.params, self.params_override)),
             is_chat_model=True,
             is_function_calling_model=self.is_function_calling_model,
             model_name=call.model,
@@ -230,6 +198,7 @@ class RoleLLM(FunctionCallingLLM):
         return gen()
 
     def _call_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        refuse_call_kwargs(kwargs, type(self).__name__, self.role)
         return {"params_override": self.params_override or None, **kwargs}
 
     # --- tools --------------------------------------------------------------------------------
@@ -391,9 +360,8 @@ def _require_tool(llm_kwargs: dict[str, Any] | None) -> dict[str, Any]:
     return kwargs
 
 
-def _num_output(override: dict[str, Any], params: Any) -> int:
+def _num_output(merged: dict[str, Any]) -> int:
     """The output budget: the first ``max_tokens``-like param in effect (override over role)."""
-    merged = {**params, **override}
     for key in _MAX_TOKENS_KEYS:
         value = merged.get(key)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:

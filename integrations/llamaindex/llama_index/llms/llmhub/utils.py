@@ -26,7 +26,7 @@ from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
 from pydantic import BaseModel
 
-from llmhub_runtime.errors import InvalidInputError, UsageError
+from llmhub_runtime.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -35,7 +35,6 @@ __all__ = [
     "StreamAccumulator",
     "chat_response_from_completion",
     "from_completion_message",
-    "reject_credentials",
     "resolve_tool_choice",
     "response_format_for",
     "to_openai_message_dict",
@@ -44,19 +43,6 @@ __all__ = [
     "token_counts",
     "tool_selections",
 ]
-
-
-_CREDENTIAL_KEYS = frozenset({"api_key", "api_base", "base_url", "client_args"})
-
-
-def reject_credentials(params: Mapping[str, Any], owner: str) -> None:
-    """Refuse keys and endpoints as params: they belong in llmhub.yaml, never in a serialized model."""
-    found = sorted(_CREDENTIAL_KEYS & params.keys())
-    if found:
-        raise UsageError(
-            f"{owner} does not take {', '.join(found)}: credentials and endpoints belong in llmhub.yaml "
-            "(providers.<name>.env_key / api_base), so they never end up in a serialized model."
-        )
 
 
 # --- LlamaIndex → OpenAI format -----------------------------------------------------------
