@@ -99,8 +99,8 @@ def test_explain_unknown_role_suggests_and_exits_1(run: Callable[..., Result], c
     assert result.out == ""
     assert result.err == (
         "llmhub: error: Unknown role 'llm.infrence'. Did you mean 'llm.inference'? Known roles: "
-        "'llm.inference', 'llm.backup', 'llm.embedding'. Add it under 'roles:' in llmhub.yaml.\n"
-    )
+        f"'llm.inference', 'llm.backup', 'llm.embedding'. Add it under 'roles:' in {config_file}.\n"
+    )  # the message names the config file actually read
     assert "Traceback" not in result.err
 
 
@@ -116,4 +116,4 @@ def test_debug_shows_the_traceback(
     result = run(*argv)
     assert result.code == 1
     assert "Traceback (most recent call last)" in result.err
-    assert result.err.rstrip().endswith("Add it under 'roles:' in llmhub.yaml.")
+    assert result.err.rstrip().endswith(f"Add it under 'roles:' in {config_file}.")
