@@ -23,9 +23,11 @@ from .errors import (
     ConfigValidationError,
     ContentFilterError,
     ContextLengthError,
+    EnvVarMissingError,
     HubClosedError,
     InvalidInputError,
     LLMHubError,
+    LLMHubRuntimeError,
     MissingCredentialError,
     ModelNotFoundError,
     ModeMismatchError,
@@ -38,6 +40,7 @@ from .errors import (
     StreamInterruptedError,
     TargetFailure,
     UnknownEnvError,
+    UnknownProviderError,
     UnknownRoleError,
     UsageError,
 )
@@ -50,11 +53,13 @@ if typing.TYPE_CHECKING:
         DefaultsConfig,
         EnvOverlay,
         FallbackConfig,
+        LLMMode,
         Pricing,
         ProviderConfig,
         ResolvedCall,
         RetryPolicy,
         RoleConfig,
+        RoleDefaultsConfig,
         RuntimeConfig,
         Target,
     )
@@ -68,11 +73,13 @@ _LAZY = {
     "FallbackConfig": "models",
     "Hook": "hooks",
     "LLMHub": "hub",
+    "LLMMode": "models",
     "Pricing": "models",
     "ProviderConfig": "models",
     "ResolvedCall": "models",
     "RetryPolicy": "models",
     "RoleConfig": "models",
+    "RoleDefaultsConfig": "models",
     "RuntimeConfig": "models",
     "Target": "models",
     "Timer": "retry",
@@ -103,7 +110,9 @@ def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
 
 
-__version__ = "0.1.0"
+__version__ = "2.0.0"
+"""2.x: the successor of the published llmhub-runtime 1.0.x (see docs/migration.md), so ``pip install -U``
+never replaces it with 1.0.3."""
 
 __all__ = [
     "AllTargetsFailedError",
@@ -119,12 +128,15 @@ __all__ = [
     "ContextLengthError",
     "DefaultsConfig",
     "EnvOverlay",
+    "EnvVarMissingError",
     "FallbackConfig",
     "Hook",
     "HubClosedError",
     "InvalidInputError",
     "LLMHub",
     "LLMHubError",
+    "LLMHubRuntimeError",
+    "LLMMode",
     "MissingCredentialError",
     "ModeMismatchError",
     "ModelNotFoundError",
@@ -139,12 +151,14 @@ __all__ = [
     "ResolvedCall",
     "RetryPolicy",
     "RoleConfig",
+    "RoleDefaultsConfig",
     "RuntimeConfig",
     "StreamInterruptedError",
     "Target",
     "TargetFailure",
     "Timer",
     "UnknownEnvError",
+    "UnknownProviderError",
     "UnknownRoleError",
     "Usage",
     "UsageError",

@@ -141,13 +141,28 @@ def _create(target: Target, api_key: str) -> AnyLLM:
         http_client = (_aiohttp_client if target.transport == "aiohttp" else _httpx_client)(provider_class, target)
         if http_client is not None:
             options["http_client"] = http_client
-    return AnyLLM.create(
+    client = AnyLLM.create(
         target.kind,
         api_key=api_key,
         api_base=target.api_base,
         unified_exceptions=True,
         **options,
     )
+    _warm(client)
+    return client
+
+
+def _warm(client: AnyLLM) -> None:
+    """Import now what the SDK would import on its first request (hundreds of modules: its
+    resources, anyio's backend), so that no attempt's ``timeout`` pays for it."""
+    import importlib
+
+    inner = getattr(client, "client", None)
+    for resource in ("chat", "messages"):  # openai's and anthropic's lazily imported resources
+        with contextlib.suppress(Exception):
+            getattr(inner, resource, None)
+    with contextlib.suppress(ImportError):
+        importlib.import_module("anyio._backends._asyncio")
 
 
 def _sdk_name(provider_class: type[AnyLLM]) -> str | None:

@@ -43,7 +43,15 @@ from .resolver import (
 )
 from .yaml_source import MAX_DEPTH, Loc, lookup, parse_yaml, render_loc
 
-__all__ = ["CONFIG_ENV_VAR", "config_from_dict", "default_config_path", "load_config", "validate_config"]
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "config_from_dict",
+    "default_config_path",
+    "load_config",
+    "load_runtime_config",
+    "parse_runtime_config",
+    "validate_config",
+]
 
 CONFIG_ENV_VAR = "LLMHUB_CONFIG"
 
@@ -474,3 +482,16 @@ def _finite(value: Any) -> bool:
     if isinstance(value, list):
         return all(_finite(item) for item in value)
     return True
+
+
+# --- llmhub-runtime 1.x's names (see docs/migration.md) ---------------------------------------------
+
+
+def load_runtime_config(path: str | os.PathLike[str]) -> RuntimeConfig:
+    """llmhub-runtime 1.x's name for ``load_config(path)``: llmhub's validation, llmhub's ``ConfigError`` subclasses."""
+    return load_config(path)
+
+
+def parse_runtime_config(data: Mapping[str, Any]) -> RuntimeConfig:
+    """llmhub-runtime 1.x's name for ``config_from_dict(data)``: a ``ConfigError`` subclass when invalid."""
+    return config_from_dict(data)

@@ -3,16 +3,17 @@
 Two families: mistakes in the config or in how the hub is called (fix your code or your
 YAML), and failures of the provider call itself (retry, fall back, or report)::
 
-    LLMHubError
+    LLMHubError                           (= LLMHubRuntimeError, its 1.x name)
     ├── UsageError                        the config or the call is wrong; never retried
     │   ├── ConfigError                   llmhub.yaml cannot be used
     │   │   ├── ConfigNotFoundError       no file at the path
     │   │   ├── ConfigSyntaxError         not YAML (line/column kept)
     │   │   └── ConfigValidationError     valid YAML, wrong content (.problems: every one)
+    │   │       └── UnknownProviderError  resolve_role(): the role's provider is not declared
     │   ├── UnknownRoleError              no such role (close matches listed)
     │   ├── UnknownEnvError               no such env under envs:
     │   ├── ModeMismatchError             completion() on an embedding role, ...
-    │   ├── MissingCredentialError        the provider's env var is unset or empty
+    │   ├── MissingCredentialError        the provider's env var is unset or empty (= EnvVarMissingError)
     │   ├── InvalidInputError             malformed messages / embedding input
     │   └── HubClosedError                the hub was closed
     └── ProviderError                     the provider call failed (.role .provider .model ...)
@@ -52,9 +53,11 @@ __all__ = [
     "ConfigValidationError",
     "ContentFilterError",
     "ContextLengthError",
+    "EnvVarMissingError",
     "HubClosedError",
     "InvalidInputError",
     "LLMHubError",
+    "LLMHubRuntimeError",
     "MissingCredentialError",
     "ModeMismatchError",
     "ModelNotFoundError",
@@ -67,6 +70,7 @@ __all__ = [
     "StreamInterruptedError",
     "TargetFailure",
     "UnknownEnvError",
+    "UnknownProviderError",
     "UnknownRoleError",
     "UsageError",
 ]
@@ -366,3 +370,21 @@ class AllTargetsFailedError(ProviderError):
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- names kept from llmhub-runtime 1.x (see docs/migration.md) -----------------------------------
+
+LLMHubRuntimeError = LLMHubError
+"""llmhub-runtime 1.x's base class: the same class as ``LLMHubError``."""
+
+EnvVarMissingError = MissingCredentialError
+"""llmhub-runtime 1.x's name: the same class as ``MissingCredentialError`` (raised by ``strict_env=True``
+at construction, and by any call whose key is unset)."""
+
+
+class UnknownProviderError(ConfigValidationError):
+    """A role (or ``defaults``) names a provider that is neither declared nor an any-llm provider id.
+
+    A ``ConfigValidationError`` (``.problems`` holds it), so ``except ConfigError`` catches it too. Raised by
+    ``resolver.resolve_role``; loading a file reports the same problem as a ``ConfigValidationError``.
+    """

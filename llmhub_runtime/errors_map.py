@@ -38,6 +38,7 @@ import contextlib
 import email.utils
 import errno
 import json
+import re
 import time
 import traceback
 from collections.abc import Mapping
@@ -49,7 +50,14 @@ from . import errors as e
 from .models import Target
 from .redact import MASK, is_sensitive_name, mask_url, scrub, secret_values
 
-__all__ = ["RequestSnapshot", "ResponseSnapshot", "map_exception", "parse_retry_after", "scrub_exception"]
+__all__ = [
+    "RequestSnapshot",
+    "ResponseSnapshot",
+    "is_params_validation",
+    "map_exception",
+    "parse_retry_after",
+    "scrub_exception",
+]
 
 _TIMEOUT_TYPES = frozenset(
     {"APITimeoutError", "TimeoutException", "ReadTimeout", "ConnectTimeout", "WriteTimeout", "PoolTimeout",
@@ -73,6 +81,13 @@ _RESPONSE_HEADERS_MASKED = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-goog-api-key"}
 )
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa: S104 - a name to compare, not a bind
+_ANSWER_FRAME = re.compile(r"response(?!s)|chunk")
+"""``_process_response``, ``_convert_completion_response``, ``..._chunk``: not ``responses()`` (a hub method)."""
+_ANY_LLM_PARAMS = frozenset(
+    {"CompletionParams", "ResponsesParams", "MessagesParams", "ImageGenerationParams", "ImageEditParams",
+     "AudioSpeechParams", "AudioTranscriptionParams", "EmbeddingParams", "RerankParams", "ModerationParams"}
+)  # fmt: skip
+"""any-llm's models of a call's parameters (``any_llm.types``): a ``ValidationError`` on one is a usage mistake."""
 _MAX_CHAIN = 16
 _FRAMES_KEPT = 6
 _TEXT_KEPT = 4000
@@ -149,8 +164,7 @@ def _raised_reading_answer(chain: list[BaseException]) -> bool:
     """Whether a plain exception came from reading an answer (a response / chunk converter frame)."""
     for x in chain:
         for frame in traceback.extract_tb(x.__traceback__):
-            name = frame.name.lower()
-            if "response" in name or "chunk" in name:
+            if _ANSWER_FRAME.search(frame.name.lower()):
                 return True
     return False
 
@@ -242,6 +256,20 @@ def _retry_after(headers: Mapping[str, str], exc: BaseException) -> float | None
 # --- the mapping ---------------------------------------------------------------------------------
 
 
+def is_params_validation(exc: BaseException) -> bool:
+    """Whether ``exc`` is any-llm rejecting the call's parameters (a pydantic error on one of its params models).
+
+    Told by type and the model's name (``ValidationError.title``), never by the message; a
+    validation error on an answer (a ``response_format`` model) is not one of these.
+    """
+    title = getattr(exc, "title", None)
+    return (
+        type(exc).__name__ == "ValidationError"
+        and type(exc).__module__.startswith("pydantic")
+        and title in _ANY_LLM_PARAMS
+    )
+
+
 def map_exception(exc: Exception, *, target: Target, role: str, api_key: str | None) -> e.ProviderError:
     """The llmhub ``ProviderError`` for an exception raised by an any-llm call (``exc`` is scrubbed in place).
 
@@ -250,6 +278,8 @@ def map_exception(exc: Exception, *, target: Target, role: str, api_key: str | N
     """
     from .clients import NO_KEY
 
+    if is_params_validation(exc):
+        _raise_invalid_params(exc, target)
     secrets = secret_values(
         api_key=None if api_key == NO_KEY else api_key, api_base=target.api_base, extra=target.client_args
     )
@@ -290,6 +320,16 @@ def _raise_local(local: BaseException, exc: BaseException, target: Target, secre
         f"The call to {target.label} could not be built, so nothing was sent ({detail}). A parameter or the "
         "message content has the wrong type or a value that is not JSON (e.g. tools must be a list of dicts, "
         "timeout a number, floats finite); fix the call or the role's params."
+    ) from exc
+
+
+def _raise_invalid_params(exc: BaseException, target: Target) -> NoReturn:
+    errors = getattr(exc, "errors", None)
+    details = errors(include_url=False, include_input=False) if callable(errors) else []
+    problems = "; ".join(f"{'.'.join(str(p) for p in d['loc']) or '?'}: {d['msg']}" for d in details[:10])
+    raise e.InvalidInputError(
+        f"Invalid call parameter(s) for {target.label}, nothing was sent: {problems or exc}. Fix the call's "
+        "arguments, params_override or the role's params."
     ) from exc
 
 

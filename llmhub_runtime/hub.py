@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 from . import errors as e
 from . import streams, timeouts
 from .clients import ClientPool, close_client, read_credential
+from .compat import CallContext, CallResult, check_env, with_payload_hooks  # noqa: F401 - 1.x's hook types live here
 from .config_loader import config_from_dict, default_config_path, load_config
 from .hooks import CallEvent, HookRunner, Usage
 from .inputs import (
@@ -35,7 +36,7 @@ from .inputs import (
     check_role_name,
     check_text,
 )
-from .models import MODE_METHODS, ResolvedCall, RuntimeConfig, Target
+from .models import LEGACY_MODES, MODE_METHODS, ResolvedCall, RuntimeConfig, Target
 from .resolver import Resolver
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
 from .usage import UsageLedger, UsageReport
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from openresponses_types import ResponseResource
 
     from .cache.layer import CacheFlag, CacheStats, ResponseCache
+    from .compat import PayloadCallback
 
 __all__ = ["LLMHub"]
 
@@ -58,7 +60,7 @@ T = TypeVar("T")
 
 _OPENAI_STYLE: dict[str, bool] = {}
 _MODE_OF: dict[str, tuple[str, ...]] = {
-    "completion": ("chat", "tool"),
+    "completion": ("chat", "tool", "audio", "other"),
     "embedding": ("embedding",),
     "image": ("image",),
     "speech": ("speech",),
@@ -83,6 +85,10 @@ class LLMHub:
     def __init__(
         self,
         config_path: str | os.PathLike[str] | None = None,
+        config_obj: RuntimeConfig | Mapping[str, Any] | None = None,
+        strict_env: bool = False,
+        on_before_call: PayloadCallback | None = None,
+        on_after_call: PayloadCallback | None = None,
         *,
         config: RuntimeConfig | Mapping[str, Any] | None = None,
         hooks: Sequence[object] = (),
@@ -90,6 +96,16 @@ class LLMHub:
         env: str | None = None,
         timer: Timer | None = None,
     ) -> None:
+        """``config_obj``, ``strict_env``, ``on_before_call`` and ``on_after_call`` are llmhub-runtime 1.x's.
+
+        ``config_obj`` is ``config``'s 1.x name; ``strict_env=True`` checks every API key the config names
+        now (``EnvVarMissingError``, i.e. ``MissingCredentialError``); the two callables get 1.x's payload
+        dicts once per call (``llmhub_runtime.compat``). See docs/migration.md.
+        """
+        if config_obj is not None:
+            if config is not None:
+                raise e.UsageError("Pass config= or its 1.x name config_obj=, not both.")
+            config = config_obj
         if config is not None and config_path is not None:
             raise e.UsageError("Pass either config_path= or config=, not both.")
         if config is None:
@@ -102,12 +118,17 @@ class LLMHub:
             raise e.UsageError(f"config= takes a RuntimeConfig or a dict, not {type(config).__name__}.")
         self._resolver = Resolver(runtime, strict=strict, env=env)
         self._ledger = UsageLedger()
-        self._hooks = HookRunner(hooks)
+        self._hooks = HookRunner(with_payload_hooks(self, hooks, on_before_call, on_after_call))
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
         self._cache_layer: ResponseCache | None = None
         self._cached_roles = _uses_cache(self._resolver.config)
+        self.strict_env = strict_env
+        self.on_before_call = on_before_call
+        self.on_after_call = on_after_call
+        if strict_env:
+            check_env(self)
 
     @classmethod
     def shared(cls, config_path: str | os.PathLike[str] | None = None) -> LLMHub:
@@ -180,8 +201,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -192,8 +213,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -204,8 +225,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -215,8 +236,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -262,8 +283,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[False] = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -274,8 +295,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: Literal[True],
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -286,8 +307,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -297,8 +318,8 @@ class LLMHub:
         self,
         role: str,
         messages: Sequence[Mapping[str, Any] | Any] | str,
-        *,
         params_override: Mapping[str, Any] | None = None,
+        *,
         stream: bool = False,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -343,7 +364,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -364,7 +384,7 @@ class LLMHub:
                     "embedding",
                     params_override,
                     kwargs,
-                    lambda client, model, args: client._embedding(model, texts, allow_running_loop=True, **args),
+                    lambda client, model, args: client.aembedding(model, texts, **args),
                     plan=plan,
                 )
 
@@ -378,7 +398,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         cache: CacheFlag = None,
         **kwargs: Any,
@@ -409,7 +428,7 @@ class LLMHub:
     # --- images, audio, rerank, moderation, responses -------------------------------------------
 
     def image(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Generate images from ``prompt`` with an ``image`` role (``n``, ``size``, ... from params or kwargs)."""
         text = check_text(prompt, "image prompt")
@@ -419,7 +438,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aimage(
-        self, role: str, prompt: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, prompt: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> ImagesResponse:
         """Async twin of ``image``."""
         text = check_text(prompt, "image prompt")
@@ -428,9 +447,7 @@ class LLMHub:
             lambda client, model, args: client.aimage_generation(model, text, **args),
         )  # fmt: skip
 
-    def speech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
-    ) -> bytes:
+    def speech(self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any) -> bytes:
         """Speak ``input`` with a ``speech`` role; the audio bytes. ``voice`` comes from params or kwargs."""
         text = check_text(input, "speech input")
         return self._call(  # type: ignore[no-any-return]
@@ -440,7 +457,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def aspeech(
-        self, role: str, input: str, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, input: str, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> bytes:
         """Async twin of ``speech``."""
         text = check_text(input, "speech input")
@@ -451,7 +468,7 @@ class LLMHub:
         )  # fmt: skip
 
     def transcription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Transcribe ``file`` (bytes, a path or a binary file object) with a ``transcription`` role."""
         audio, name = check_audio(file)
@@ -461,7 +478,7 @@ class LLMHub:
         )  # fmt: skip
 
     async def atranscription(
-        self, role: str, file: Any, *, params_override: Mapping[str, Any] | None = None, **kwargs: Any
+        self, role: str, file: Any, params_override: Mapping[str, Any] | None = None, **kwargs: Any
     ) -> Transcription:
         """Async twin of ``transcription``."""
         audio, name = check_audio(file)
@@ -475,7 +492,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -491,7 +507,6 @@ class LLMHub:
         role: str,
         query: str,
         documents: Sequence[str],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> RerankResponse:
@@ -506,7 +521,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -521,7 +535,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[str] | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> ModerationResponse:
@@ -536,7 +549,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -551,7 +563,6 @@ class LLMHub:
         self,
         role: str,
         input: str | Sequence[Mapping[str, Any]],
-        *,
         params_override: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> Response | ResponseResource:
@@ -623,6 +634,8 @@ class LLMHub:
         plan = self._prepare(role, "completion", stream)
         msgs = check_messages(messages)
         _check_call(plan, "completion", override, kwargs, ())
+        if plan.call.mode == "tool":
+            _check_tools_given(plan, override, kwargs)
         return plan, msgs
 
     def _call(
@@ -789,7 +802,8 @@ def _end_event(plan: CallPlan, result: Any) -> CallEvent:
 
 def _mode_mismatch(role: str, mode: str, method: str) -> e.ModeMismatchError:
     """``ModeMismatchError`` naming the modes ``method`` serves and the method that serves ``mode``."""
-    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=_MODE_OF[method],
+    accepted = tuple(m for m in _MODE_OF[method] if m not in LEGACY_MODES)  # 1.x's audio/other go unsaid
+    return e.ModeMismatchError(role, mode, method, _MODE_OF[method][0], accepted=accepted,
                                use=MODE_METHODS.get(mode))  # fmt: skip
 
 
@@ -802,7 +816,7 @@ def _check_call(
 ) -> None:
     """Before any network: the merged arguments of every target are well typed, and ``required`` ones are set."""
     check_override(override)
-    chat = plan.call.mode in ("chat", "tool")
+    chat = MODE_METHODS.get(plan.call.mode) == "completion"  # chat, tool, and 1.x's audio and other
     for target in plan.call.targets:
         args = _arguments(target, override, kwargs, False, None)
 
@@ -820,6 +834,16 @@ def _check_call(
                     f"{method}() needs {name}= for role {plan.call.role!r} (target {target.label}): set it in the "
                     f"role's params (params: {{{name}: ...}}) or pass {name}=... in the call."
                 )
+
+
+def _check_tools_given(plan: CallPlan, override: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> None:
+    """A ``tool`` role without ``tools:`` (as 1.x files have them) needs ``tools=`` in each call."""
+    for target in plan.call.targets:
+        if not _arguments(target, override, kwargs, False, None).get("tools"):
+            raise e.InvalidInputError(
+                f"Role {plan.call.role!r} has mode 'tool' but no tools for target {target.label}: pass tools=[...] "
+                "in the call, or list them under the role's 'tools:' in llmhub.yaml."
+            )
 
 
 def _responses_input(value: Any, kwargs: Mapping[str, Any]) -> str | list[Any]:

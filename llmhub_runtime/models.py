@@ -7,26 +7,29 @@ validates a file into; ``ResolvedCall`` is what the resolver hands the hub for o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, model_validator
-
-from .redact import mask_mapping, mask_url
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_serializer, field_validator, model_validator
 
 from .cache.config import CacheConfig
+from .redact import mask_mapping, mask_url
 
 __all__ = [
+    "LEGACY_MODES",
     "CacheConfig",
     "DefaultsConfig",
     "EnvOverlay",
     "FallbackConfig",
+    "LLMMode",
     "Mode",
     "Pricing",
     "ProviderConfig",
     "ResolvedCall",
     "RetryPolicy",
     "RoleConfig",
+    "RoleDefaultsConfig",
     "RuntimeConfig",
     "Target",
     "ToolChoice",
@@ -34,8 +37,18 @@ __all__ = [
     "ToolFunction",
 ]
 
-Mode = Literal["chat", "tool", "embedding", "image", "speech", "transcription", "rerank", "moderation", "responses"]
-"""What a role does, and so which hub method calls it (see ``MODE_METHODS``)."""
+Mode = Literal[
+    "chat", "tool", "embedding", "image", "speech", "transcription", "rerank", "moderation", "responses",
+    "audio", "other",
+]  # fmt: skip
+"""What a role does, and so which hub method calls it (see ``MODE_METHODS``).
+
+``audio`` and ``other`` are the legacy modes of llmhub-runtime 1.x (and of ``llmhub generate``): both
+are served by ``completion()`` as chat completions, as 1.x served every role (see docs/migration.md).
+"""
+
+LEGACY_MODES: frozenset[str] = frozenset({"audio", "other"})
+"""Modes kept from llmhub-runtime 1.x; served by ``completion()`` like ``chat``."""
 
 MODES: tuple[str, ...] = get_args(Mode)
 
@@ -50,6 +63,8 @@ MODE_METHODS: Mapping[str, str] = MappingProxyType(
         "rerank": "rerank",
         "moderation": "moderation",
         "responses": "responses",
+        "audio": "completion",
+        "other": "completion",
     }
 )
 """The hub method for each mode (the async twin is the same name with an ``a`` in front)."""
@@ -63,6 +78,11 @@ DEFAULT_TIMEOUT = 120.0
 _CHUNK_TIMEOUT = "Seconds a stream may go without a chunk after its first one (default: the timeout)."
 
 
+DEFAULT_MAX_ATTEMPTS = 3
+"""Attempts per target when no ``retry:`` says otherwise: like the OpenAI and Anthropic SDKs' defaults
+(2 retries), which llmhub-runtime 1.x users got without knowing; only transient failures are retried."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, populate_by_name=False, defer_build=True, allow_inf_nan=False
@@ -72,7 +92,9 @@ class _Frozen(BaseModel):
 class RetryPolicy(_Frozen):
     """How often one target is tried and how long to wait between attempts."""
 
-    max_attempts: int = Field(1, ge=1, le=20, description="Attempts per target, the first one included.")
+    max_attempts: int = Field(
+        DEFAULT_MAX_ATTEMPTS, ge=1, le=20, description="Attempts per target, the first one included."
+    )
     backoff: float = Field(0.5, ge=0, le=60, description="Base wait in seconds; doubles each retry, with jitter.")
     max_backoff: float = Field(20.0, ge=0, le=600, description="Cap on one computed wait, in seconds.")
     max_retry_after: float = Field(
@@ -247,6 +269,19 @@ class RuntimeConfig(_Frozen):
     envs: dict[str, EnvOverlay] = Field(default_factory=dict, description="Overlays per environment name.")
     _source: str | None = PrivateAttr(None)
     """The file it was loaded from (set by the loader), named in error messages."""
+    meta: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "Notes the generator (llmhub generate) writes per role: rationale, relaxations_applied, backups. "
+            "Kept for people and 'llmhub explain'; never used to make a call."
+        ),
+    )
+
+    @field_validator("defaults", mode="before")
+    @classmethod
+    def _no_defaults(cls, value: Any) -> Any:
+        """``defaults: null`` (as llmhub-runtime 1.x accepted) means no defaults."""
+        return {} if value is None else value
 
     def __repr__(self) -> str:
         return (
@@ -332,3 +367,26 @@ class ResolvedCall(_Frozen):
     def __repr__(self) -> str:
         chain = " -> ".join(t.label for t in self.targets)
         return f"ResolvedCall(role={self.role!r}, mode={self.mode!r}, targets={chain!r}, source={self.source!r})"
+
+
+# --- names kept from llmhub-runtime 1.x (see docs/migration.md) ---------------------------------
+
+
+class LLMMode(StrEnum):
+    """Every role mode as a string enum (llmhub-runtime 1.x's name); members equal their strings."""
+
+    chat = "chat"
+    embedding = "embedding"
+    image = "image"
+    audio = "audio"
+    tool = "tool"
+    other = "other"
+    speech = "speech"
+    transcription = "transcription"
+    rerank = "rerank"
+    moderation = "moderation"
+    responses = "responses"
+
+
+RoleDefaultsConfig = DefaultsConfig
+"""llmhub-runtime 1.x's name for the ``defaults:`` block."""

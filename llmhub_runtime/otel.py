@@ -33,6 +33,8 @@ _OPERATIONS = {
     "transcription": "generate_content",
     "rerank": "rerank",
     "moderation": "moderation",
+    "audio": "chat",  # llmhub-runtime 1.x's modes, served as chat completions
+    "other": "chat",
 }
 """llmhub mode → ``gen_ai.operation.name`` (well-known values where the conventions have one)."""
 

@@ -7,7 +7,8 @@ method takes only ``**kwargs`` (embedding, rerank, moderation: every param is
 provider-specific) is not checked: ``accepted_params`` returns ``None`` for it, as it does when
 the source cannot be read. ``tests/test_params.py`` pins the names to the real signatures.
 
-Provider-specific extras are declared on the provider entry (``extra_params: [top_k]``).
+Provider-specific extras are declared on the provider entry (``extra_params: [top_k]``);
+``extra_headers``, ``extra_body`` and ``extra_query`` (the SDKs' own escape hatches) always pass.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-__all__ = ["CALL_ARGUMENTS", "MODE_METHOD_NAMES", "accepted_params"]
+__all__ = ["CALL_ARGUMENTS", "MODE_METHOD_NAMES", "SDK_PASSTHROUGH", "accepted_params"]
 
 MODE_METHOD_NAMES: Mapping[str, str] = MappingProxyType(
     {
@@ -32,6 +33,8 @@ MODE_METHOD_NAMES: Mapping[str, str] = MappingProxyType(
         "rerank": "arerank",
         "moderation": "amoderation",
         "responses": "aresponses",
+        "audio": "acompletion",  # llmhub-runtime 1.x's modes, served by completion()
+        "other": "acompletion",
     }
 )
 """The ``AnyLLM`` method behind each mode."""
@@ -50,6 +53,9 @@ CALL_ARGUMENTS: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 """Arguments the hub passes from the call itself; never params."""
 
+SDK_PASSTHROUGH = frozenset({"extra_headers", "extra_body", "extra_query"})
+"""The OpenAI-style SDKs' escape hatches, which any-llm forwards through ``**kwargs`` to the client."""
+
 _NOT_PARAMS = frozenset({"self", "model", "stream", "timeout", "session_label"})
 """Set by the hub (``stream=``, the role's ``timeout:``) or dead in any-llm."""
 
@@ -64,7 +70,7 @@ def accepted_params(mode: str) -> frozenset[str] | None:
     if names is None:
         return None
     names -= CALL_ARGUMENTS.get(method, frozenset()) | _NOT_PARAMS
-    return frozenset(names) or None
+    return frozenset(names | SDK_PASSTHROUGH) if names else None
 
 
 @functools.cache

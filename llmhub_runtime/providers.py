@@ -51,6 +51,8 @@ MODE_FLAGS: Mapping[str, str] = MappingProxyType(
         "rerank": "SUPPORTS_RERANK",
         "moderation": "SUPPORTS_MODERATION",
         "responses": "SUPPORTS_RESPONSES",
+        "audio": "SUPPORTS_COMPLETION",  # legacy 1.x modes, served by completion()
+        "other": "SUPPORTS_COMPLETION",
     }
 )
 """The any-llm class flag that says whether a provider serves each role mode."""

@@ -45,6 +45,7 @@ __all__ = [
     "merge_params",
     "mode_problem",
     "provider_entry",
+    "resolve_role",
     "shorten",
 ]
 
@@ -450,9 +451,13 @@ def _check_tools(name: str, role: RoleConfig, mode: str, loc: Loc) -> None:
             raise ConfigProblemError(
                 (*loc, "params", field), f"{field!r} is set both here and as the role's {field!r}; keep one"
             )
-    if mode == "tool" and not role.tools:
+    # A tool role without ``tools:`` gets its tools in each call (as llmhub-runtime 1.x and
+    # ``llmhub generate`` have it); the hub refuses a call of it without tools= (InvalidInputError).
+    if mode == "tool" and role.tools is not None and not role.tools:
         raise ConfigProblemError(
-            (*loc, "tools"), f"role {name!r} has mode 'tool' but no tools; list its tool definitions under 'tools:'"
+            (*loc, "tools"),
+            f"role {name!r} has mode 'tool' and an empty 'tools:' list; list its tool definitions, "
+            "or leave 'tools:' out to pass tools= in each call",
         )
     names = [tool.function.name for tool in role.tools or ()]
     for index, tool_name in enumerate(names):
@@ -545,3 +550,49 @@ class Resolver:
                 name,
             )
         return fallback
+
+
+# --- llmhub-runtime 1.x's function (see docs/migration.md) ------------------------------------------
+
+
+def resolve_role(config: RuntimeConfig, role: str, params_override: Mapping[str, Any] | None = None) -> ResolvedCall:
+    """llmhub-runtime 1.x's ``resolve_role``: the ``ResolvedCall`` for ``role``, ``params_override`` merged in.
+
+    The result has 1.x's attributes (``.role .provider .model .mode .params``) and llmhub's (``.targets``,
+    ``.primary`` ...). ``params_override`` is laid over every target's params (a ``None`` removes the key), as a
+    call would send them. An unknown role uses ``defaults`` when they name a whole target (without the
+    warning ``LLMHub`` logs), else raises ``UnknownRoleError``; a role whose provider is neither declared nor an
+    any-llm id raises ``UnknownProviderError``; any other gap in the role raises ``ConfigValidationError``.
+    """
+    from .errors import ConfigProblem, ConfigValidationError, UnknownProviderError
+
+    bound = bind_env(config, select_env(config, None))
+    entry = bound.roles.get(role)
+    provider = (entry.provider if entry is not None else None) or bound.defaults.provider
+    loc: Loc = ("roles", role, "provider") if entry is not None and entry.provider else ("defaults", "provider")
+    try:
+        if provider is not None and provider not in bound.providers:
+            provider_entry(bound, provider, loc)  # raises when it is not an any-llm id either
+        call = build_call(bound, role) if entry is not None else _defaults_call(bound, role)
+    except ConfigProblemError as exc:
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in exc.loc).lstrip(".")
+        problem = ConfigProblem(where, exc.message, suggestion=exc.suggestion)
+        unknown = exc.loc == loc and provider is not None and provider not in bound.providers
+        raise (UnknownProviderError if unknown else ConfigValidationError)([problem]) from None
+    if call is None:
+        raise UnknownRoleError(role, tuple(bound.roles), close_matches(role, bound.roles))
+    if not params_override:
+        return call
+    targets = tuple(_overridden(target, params_override) for target in call.targets)
+    return call.model_copy(update={"targets": targets})
+
+
+def _overridden(target: Target, override: Mapping[str, Any]) -> Target:
+    params, sources = dict(target.params), dict(target.param_sources)
+    for key, value in override.items():
+        if value is None:
+            params.pop(key, None)
+            sources.pop(key, None)
+        else:
+            params[key], sources[key] = value, "params_override"
+    return target.model_copy(update={"params": params, "param_sources": sources})

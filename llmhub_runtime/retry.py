@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from . import errors as e
-from .errors_map import map_exception
+from .errors_map import is_params_validation, map_exception
 from .hooks import CallEvent, Usage
 from .models import ResolvedCall, RetryPolicy, Target
 
@@ -247,4 +247,4 @@ class CallPlan:
 
 def _from_any_llm(exc: BaseException) -> bool:
     module = type(exc).__module__
-    return module.startswith("any_llm") or isinstance(exc, TimeoutError | ConnectionError)
+    return module.startswith("any_llm") or isinstance(exc, TimeoutError | ConnectionError) or is_params_validation(exc)

@@ -67,6 +67,7 @@ _END: Any = object()
 async def bounded_stream(opened: Awaitable[AsyncIterator[T]], bounds: Limits) -> AsyncIterator[T]:
     """The chunks of the stream ``opened`` gives, each within its bound; empty if the stream has none."""
     source: AsyncIterator[T] | None = None
+    watchdog: _Watchdog | None = None
     try:
         try:
             async with asyncio.timeout(bounds.total):
@@ -74,18 +75,60 @@ async def bounded_stream(opened: Awaitable[AsyncIterator[T]], bounds: Limits) ->
                 item = await anext(source, _END)
         except TimeoutError as exc:
             raise TimeoutError(f"no first chunk within {bounds.total:g}s (timeout)") from exc
+        watchdog = _Watchdog(bounds.gap)
         while item is not _END:
             yield item
-            try:
-                async with asyncio.timeout(bounds.gap):
-                    item = await anext(source, _END)
-            except TimeoutError as exc:
-                raise TimeoutError(f"no chunk for {bounds.gap:g}s (chunk_timeout)") from exc
+            item = await watchdog.next(source)
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         if source is not None:
             from any_llm.utils.aio import aclose_quietly
 
             await aclose_quietly(source)
+
+
+class _Watchdog:
+    """Bounds each wait for a chunk with one timer, re-armed lazily (a fresh ``asyncio.timeout`` per
+    chunk would cost a timer per chunk): when it fires while a wait is overdue, it cancels the
+    waiting task, and ``next`` turns that cancellation into ``TimeoutError``, as ``asyncio.timeout`` does."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.since: float | None = None
+        self.handle: asyncio.TimerHandle | None = None
+        self.fired = False
+
+    async def next(self, source: AsyncIterator[T]) -> Any:
+        self.since = self.loop.time()
+        if self.handle is None:
+            self.handle = self.loop.call_at(self.since + self.seconds, self._check)
+        try:
+            return await anext(source, _END)
+        except asyncio.CancelledError:
+            if self.fired and self.task is not None and self.task.uncancel() == 0:
+                raise TimeoutError(f"no chunk for {self.seconds:g}s (chunk_timeout)") from None
+            raise
+        finally:
+            self.since = None
+
+    def _check(self) -> None:
+        self.handle = None
+        if self.since is None or self.task is None:
+            return  # not waiting now: the next wait re-arms the timer
+        deadline = self.since + self.seconds
+        if self.loop.time() >= deadline:
+            self.fired = True
+            self.task.cancel()
+        else:
+            self.handle = self.loop.call_at(deadline, self._check)
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
 
 
 def run_sync(awaitable: Awaitable[T], seconds: float) -> T:

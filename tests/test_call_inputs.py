@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from llmhub_runtime import InvalidInputError, LLMHub
+from llmhub_runtime import ConfigValidationError, InvalidInputError, LLMHub
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.timer import FakeTimer
 
@@ -148,12 +148,14 @@ def test_stream_in_params_override_is_refused(
     assert_nothing_happened(server, recorder, timer)
 
 
-def test_stream_in_role_params_is_refused(
+def test_stream_in_role_params_is_refused_at_load(
     make_hub: HubFactory, server: StandInServer, recorder: Recorder, timer: FakeTimer
 ) -> None:
-    hub = hub_for(make_hub, server, recorder, params={"stream": True})
-    with pytest.raises(InvalidInputError, match=r"'stream' is not a parameter \(in the params of role 'llm.inference'"):
-        hub.completion("llm.inference", HI, stream=True)
+    with pytest.raises(ConfigValidationError) as info:
+        hub_for(make_hub, server, recorder, params={"stream": True})
+    [problem] = info.value.problems
+    assert problem.key_path == "roles.llm.inference.params.stream"
+    assert problem.message == "'stream' belongs to the call (stream=True), not to params"
     assert_nothing_happened(server, recorder, timer)
 
 

@@ -290,3 +290,20 @@ def test_unknown_role_from_a_hub_with_many_roles(server: StandInServer) -> None:
     with pytest.raises(UnknownRoleError) as info:
         LLMHub(config=cfg, strict=True).completion("team.rol", HI)
     assert "and 32 more" in str(info.value)
+
+
+def test_local_mistakes_in_other_modes(make_hub: HubFactory, server: StandInServer, timer: FakeTimer) -> None:
+    cfg = chain_config(server, "openai")
+    cfg["roles"]["llm.responses"] = {
+        "provider": "standin",
+        "model": "r",
+        "mode": "responses",
+        "retry": {"max_attempts": 3},
+    }
+    cfg["roles"]["llm.embedding"]["retry"] = {"max_attempts": 3}
+    hub = make_hub(cfg)
+    with pytest.raises(InvalidInputError, match=r"metadata\.x: Input should be a valid string"):
+        hub.responses("llm.responses", "hi", metadata={"x": object()})  # any-llm's ResponsesParams says so
+    with pytest.raises(InvalidInputError, match="not JSON serializable"):
+        hub.embedding("llm.embedding", "hi", user=object())
+    assert server.requests == [] and timer.sleeps == []

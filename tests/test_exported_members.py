@@ -15,6 +15,18 @@ def test_all_is_sorted_and_complete() -> None:
     assert public - modules == set(exported) - {"__version__"}
 
 
+def test_published_1x_names_are_exported() -> None:
+    """llmhub-runtime 1.0.x's ``__all__`` and its other public names (docs/migration.md) stay importable."""
+    from llmhub_runtime import EnvVarMissingError, LLMHub, RuntimeConfig  # 1.0.x's whole __all__
+
+    assert {"LLMHub", "RuntimeConfig", "EnvVarMissingError"} <= set(llmhub_runtime.__all__)
+    assert {"LLMHubRuntimeError", "UnknownProviderError", "LLMMode", "RoleDefaultsConfig"} <= set(
+        llmhub_runtime.__all__
+    )
+    assert EnvVarMissingError is llmhub_runtime.MissingCredentialError
+    assert (LLMHub, RuntimeConfig) == (llmhub_runtime.LLMHub, llmhub_runtime.RuntimeConfig)
+
+
 def test_hub_importable_from_both_places() -> None:
     assert llmhub_runtime.LLMHub is LLMHub
 

@@ -25,8 +25,10 @@ from llmhub_runtime import (
     RateLimitError,
     UnknownRoleError,
 )
+from llmhub_runtime.models import DEFAULT_MAX_ATTEMPTS
 from llmhub_runtime.testing import StandInServer
 from llmhub_runtime.testing.replies import Fault
+from llmhub_runtime.testing.timer import FakeTimer
 
 from .conftest import Recorder  # type: ignore[import-not-found]
 
@@ -298,24 +300,29 @@ def test_closed_hub(make_hub: HubFactory) -> None:
 def test_provider_errors_are_typed(
     make_hub: HubFactory, server: StandInServer, fault: Fault, error_type: type[Exception], status: int
 ) -> None:
-    server.enqueue("standin-chat", fault)
+    attempts = DEFAULT_MAX_ATTEMPTS if status >= 500 else 1  # only transient failures are retried by default
+    server.enqueue("standin-chat", *[fault] * attempts)
     with pytest.raises(error_type) as info:
         make_hub().completion("llm.inference", HI)
     error = info.value
     assert type(error) is error_type
+    assert (error.attempts, len(server.requests)) == (attempts, attempts)  # type: ignore[attr-defined]
     assert (error.role, error.provider, error.model, error.status_code) == (  # type: ignore[attr-defined]
         "llm.inference", "standin", "standin-chat", status
     )
     assert type(error.__cause__).__module__.startswith("any_llm")
 
 
-def test_rate_limit_carries_retry_after_and_headers(make_hub: HubFactory, server: StandInServer) -> None:
-    server.enqueue("standin-chat", Fault(status=429, headers={"Retry-After": "7", "X-Trace": "abc"}))
+def test_rate_limit_carries_retry_after_and_headers(
+    make_hub: HubFactory, server: StandInServer, timer: FakeTimer
+) -> None:
+    server.enqueue("standin-chat", *[Fault(status=429, headers={"Retry-After": "7", "X-Trace": "abc"})] * 3)
     with pytest.raises(RateLimitError) as info:
         make_hub().completion("llm.inference", HI)
     assert info.value.retry_after == 7.0
     assert info.value.headers["x-trace"] == "abc"
-    assert info.value.attempts == 1
+    assert info.value.attempts == DEFAULT_MAX_ATTEMPTS == 3  # llmhub's default retry, like the SDKs'
+    assert timer.sleeps == [7.0, 7.0]
 
 
 def test_async_errors_match_sync(make_hub: HubFactory, server: StandInServer) -> None:

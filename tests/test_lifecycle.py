@@ -350,11 +350,16 @@ class SlowStart(Recorder):
         super().__init__()
         self.entered = threading.Event()
         self.release = threading.Event()
+        self.errored = threading.Event()
 
     def on_start(self, event: CallEvent) -> None:
         self.entered.set()
         self.release.wait(2)
         super().on_start(event)
+
+    def on_error(self, event: CallEvent) -> None:
+        super().on_error(event)
+        self.errored.set()
 
 
 async def test_a_call_cancelled_during_its_start_hook_still_ends_after_it(make_hub: HubFactory) -> None:
@@ -362,7 +367,9 @@ async def test_a_call_cancelled_during_its_start_hook_still_ends_after_it(make_h
     task = asyncio.create_task(make_hub(hooks=[hook]).acompletion("llm.inference", HI))
     assert await asyncio.to_thread(hook.entered.wait, 5)
     task.cancel()
+    early = await asyncio.to_thread(hook.errored.wait, 0.3)  # on_error must wait for on_start to finish
     hook.release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert not early
     assert hook.kinds() == ["start", "error"] and hook.events[1].error_type == "CancelledError"

@@ -343,10 +343,10 @@ def _mismatch_message(method: str) -> str:
     role, mode, right = MISMATCHES[method]
     needs = NEEDS.get(method, f"{method!r} role")
     expected = "'chat' or 'tool'" if method == "completion" else repr(method)
-    a = "an" if method[0] in "aeiou" else "a"  # "an 'embedding' role", "a 'chat' role"
+    an = "an" if method[0] in "aeiou" else "a"  # "an 'embedding' role", "an 'image' role"
     return (
-        f"Role {role!r} has mode {mode!r}, but {method}() needs {a} {needs}. "
-        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at {a} {expected} role."
+        f"Role {role!r} has mode {mode!r}, but {method}() needs {an} {needs}. "
+        f"Call {right}() or a{right}() for {mode!r} roles, or point {method}() at {an} {expected} role."
     )
 
 
@@ -542,8 +542,8 @@ def test_unknown_capability_never_blocks(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 TOOL_PROBLEMS = [
-    ({"mode": "tool"}, "roles.r.tools", "role 'r' has mode 'tool' but no tools; list its tool definitions under 'tools:'"),
-    ({"mode": "tool", "tools": []}, "roles.r.tools", "role 'r' has mode 'tool' but no tools; list its tool definitions under 'tools:'"),
+    # a tool role without tools: gets them per call (issue 13); an explicitly empty list is still a mistake
+    ({"mode": "tool", "tools": []}, "roles.r.tools", "role 'r' has mode 'tool' and an empty 'tools:' list; list its tool definitions, or leave 'tools:' out to pass tools= in each call"),
     ({"mode": "embedding", "tools": [WEATHER]}, "roles.r.tools", "'tools' is only for chat and tool roles; role 'r' has mode 'embedding'"),
     ({"mode": "image", "tool_choice": "auto"}, "roles.r.tool_choice", "'tool_choice' is only for chat and tool roles; role 'r' has mode 'image'"),
     ({"mode": "chat", "tool_choice": "required"}, "roles.r.tool_choice", "tool_choice needs tools; list them under 'tools:'"),

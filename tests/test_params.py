@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 from llmhub_runtime.models import MODES
-from llmhub_runtime.params import CALL_ARGUMENTS, MODE_METHOD_NAMES, accepted_params
+from llmhub_runtime.params import CALL_ARGUMENTS, MODE_METHOD_NAMES, SDK_PASSTHROUGH, accepted_params
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -18,7 +18,7 @@ def test_names_match_any_llm_signatures(mode: str) -> None:
     parameters = inspect.signature(getattr(AnyLLM, method)).parameters
     named = {n for n, p in parameters.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
     expected = named - CALL_ARGUMENTS[method] - {"self", "model", "stream", "timeout", "session_label"}
-    assert accepted_params(mode) == (frozenset(expected) or None)
+    assert accepted_params(mode) == (frozenset(expected | SDK_PASSTHROUGH) if expected else None)
 
 
 def test_chat_knows_the_common_params() -> None:

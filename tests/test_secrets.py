@@ -320,3 +320,17 @@ def test_no_secret_in_async_errors(wire_hub: Any, server: StandInServer, wire: s
     with pytest.raises(AuthenticationError) as info:
         asyncio.run(hub.acompletion("llm.inference", HI))
     assert leaks(info.value) == []
+
+
+@pytest.mark.parametrize("fault", ["401", "refused"])
+def test_no_secret_from_a_key_in_the_api_base(
+    server: StandInServer, make_hub: Callable[..., LLMHub], monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    port = server.port if fault == "401" else unused_port()
+    cfg = server.chat_config()
+    cfg["providers"]["standin"]["api_base"] = f"http://user:{URL_SECRET}@127.0.0.1:{port}/v1"
+    server.enqueue("standin-chat", Fault(status=401, message=f"bad credentials user:{URL_SECRET}"))
+    with pytest.raises(ProviderError) as info:
+        make_hub(cfg).completion("llm.inference", HI)
+    assert leaks(info.value) == []
+    assert "http://[secure]@127.0.0.1" in str(info.value) or fault == "401"

@@ -66,7 +66,7 @@ async def test_async_trickled_body_is_retried_after_the_timeout(
 
 def test_other_modes_are_bounded_too(make_hub: HubFactory, server: StandInServer) -> None:
     cfg = server.chat_config()
-    cfg["roles"]["llm.embedding"]["timeout"] = 0.3
+    cfg["roles"]["llm.embedding"].update(timeout=0.3, retry={"max_attempts": 1})  # one attempt: one trickle
     server.enqueue("standin-embed", Fault(trickle=0.1))
     with pytest.raises(ProviderTimeoutError, match=r"within 0\.3s"):
         make_hub(cfg).embedding("llm.embedding", "some text")
@@ -139,3 +139,36 @@ def test_chunk_timeout_precedence_and_validation(server: StandInServer) -> None:
             config_from_dict(cfg)
         assert info.value.problems[0].key_path == "roles.llm.inference.chunk_timeout"
         assert fragment in info.value.problems[0].message
+
+
+async def test_the_gap_watchdog_leaves_other_cancellations_alone() -> None:
+    import asyncio
+
+    from llmhub_runtime.timeouts import Limits, bounded_stream
+
+    gate = asyncio.Event()
+
+    async def source() -> Any:
+        yield 1
+        await gate.wait()  # never set: a stalled stream
+        yield 2
+
+    async def opened() -> Any:
+        return source()
+
+    async def consume() -> list[int]:
+        return [item async for item in bounded_stream(opened(), Limits(total=1, gap=5))]
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    task.cancel()  # the caller's own cancellation, well before the gap bound
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    stalled = bounded_stream(opened(), Limits(total=1, gap=0.05))
+    assert await anext(stalled) == 1
+    with pytest.raises(TimeoutError, match=r"no chunk for 0\.05s \(chunk_timeout\)"):
+        await anext(stalled)
+    current = asyncio.current_task()
+    assert current is not None and current.cancelling() == 0  # the watchdog's cancel was taken back

@@ -105,7 +105,7 @@ def test_llmhub_env_variable_and_precedence(
 def test_unknown_env_lists_known(server: StandInServer) -> None:
     with pytest.raises(UnknownEnvError) as info:
         LLMHub(config=envs_config(server), env="prdo")
-    assert "Unknown env 'prdo'. Known envs: 'dev', 'prod', 'staging'" in str(info.value)
+    assert "Unknown env 'prdo' (from env=). Known envs: 'dev', 'prod', 'staging'" in str(info.value)
 
 
 def test_env_overlay_is_validated() -> None:

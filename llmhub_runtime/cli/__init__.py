@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from .. import __version__
 from ..config_loader import CONFIG_ENV_VAR
 from ..errors import ConfigValidationError, LLMHubError
 from . import _cache, _calls, _config, _doctor, _init, _schema, _serve
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"llmhub.yaml to use (default: ${CONFIG_ENV_VAR} or ./llmhub.yaml)",
     )
     parser.add_argument("--debug", action="store_true", default=False, help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"llmhub {__version__}")
     # The same options after the subcommand ("llmhub explain ROLE --config x.yaml"); SUPPRESS
     # keeps an absent one from overwriting what was given before the subcommand.
     common = argparse.ArgumentParser(add_help=False)

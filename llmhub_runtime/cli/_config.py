@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..compat import legacy_notes
 from ..config_loader import load_config
 from ..errors import ConfigError, ConfigProblem, ConfigSyntaxError, ConfigValidationError
 from ..hub import LLMHub
@@ -17,7 +18,9 @@ from ..resolver import Resolver
 from ._common import Formatter, config_path, credential_label, credential_state, out, table
 from ._sdks import missing_sdk
 
-__all__ = ["Finding", "findings_of", "register", "sdk_warnings"]
+__all__ = ["DEFAULT_RETRY_SOURCE", "Finding", "findings_of", "register", "sdk_warnings"]
+
+DEFAULT_RETRY_SOURCE = "llmhub's default: rate limits, 5xx, timeouts and connection errors are retried"
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -146,7 +149,7 @@ def run_check(args: argparse.Namespace) -> int:
             out(f"{path}: {count} problem{'s' if count != 1 else ''}")
         return 1
     resolver = Resolver(config)
-    notes = _credential_notes(resolver)
+    notes = [*legacy_notes(resolver), *_credential_notes(resolver)]
     warnings = sdk_warnings(resolver)
     if args.json:
         report = {
@@ -335,6 +338,9 @@ def run_explain(args: argparse.Namespace) -> int:
     out(f"role {call.role}  ({call.mode}, {origin})")
     if call.env:
         out(f"env  {call.env}")
+    meta = (config.meta or {}).get(call.role)
+    if meta:
+        out(f"meta {json.dumps(meta, default=str)}   (written by llmhub generate; not used for calls)")
     total = len(targets)
     for info in targets:
         out()
@@ -361,7 +367,7 @@ def run_explain(args: argparse.Namespace) -> int:
         timeout = f"{info['timeout']:g}s" if info["timeout"] else "none (the provider SDK's default)"
         out(f"  timeout     {timeout}" + (f"   from {info['timeout_source']}" if info["timeout_source"] else ""))
         retry = _retry_text(call.targets[info["position"] - 1].retry)
-        source = info["retry_source"] or "llmhub's default"
+        source = info["retry_source"] or DEFAULT_RETRY_SOURCE
         out(f"  retry       {retry}   from {source}")
     out()
     if total > 1:

@@ -197,14 +197,15 @@ def test_failures_are_not_stored(
     server: StandInServer, make_hub: Callable[..., LLMHub], cached_config: Callable[..., dict[str, Any]]
 ) -> None:
     from llmhub_runtime import ProviderServerError
+    from llmhub_runtime.models import DEFAULT_MAX_ATTEMPTS
 
     hub = make_hub(cached_config())
-    server.enqueue("standin-chat", Fault(status=500))
+    server.enqueue("standin-chat", *[Fault(status=500)] * DEFAULT_MAX_ATTEMPTS)  # fails every default attempt
     with pytest.raises(ProviderServerError):
         hub.completion("llm.inference", HI)
     hub.completion("llm.inference", HI)
     hub.completion("llm.inference", HI)
-    assert chat_requests(server) == 2
+    assert chat_requests(server) == DEFAULT_MAX_ATTEMPTS + 1
 
 
 def test_identical_concurrent_misses_call_the_model_once_threads(

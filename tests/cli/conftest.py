@@ -79,6 +79,8 @@ roles:
   llm.backup:
     provider: open
     model: gpt-backup
+    retry:
+      max_attempts: 1   # one attempt: the default (3) would retry the injected faults
   llm.embedding:
     provider: standin
     model: embed-test

@@ -70,7 +70,7 @@ def test_explain_shows_every_target_with_sources(
     assert "timeout     45s   from defaults.timeout" in text
     assert "1 attempt, backoff 0.5s doubling up to 20s" in text
     assert "from roles.llm.inference.retry" in text
-    assert "from llmhub's default" in text
+    assert "from roles.llm.backup.retry" in text  # one attempt, set in the conftest (the default is 3)
 
 
 def test_explain_json(run: Callable[..., Result], config_file: Path) -> None:
@@ -100,7 +100,7 @@ def test_explain_unknown_role_suggests_and_exits_1(run: Callable[..., Result], c
     assert result.err == (
         "llmhub: error: Unknown role 'llm.infrence'. Did you mean 'llm.inference'? Known roles: "
         f"'llm.inference', 'llm.backup', 'llm.embedding'. Add it under 'roles:' in {config_file}.\n"
-    )  # the message names the config file actually read
+    )
     assert "Traceback" not in result.err
 
 

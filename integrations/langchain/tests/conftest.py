@@ -16,6 +16,7 @@ from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import StandInServer
 
 HERE = Path(__file__).parent
+ONCE = {"max_attempts": 1}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -31,6 +32,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def llmhub_config(server: StandInServer) -> dict[str, Any]:
     """The stand-in's config plus roles the suites need (all with ``env_key: null`` providers)."""
     config = server.chat_config(model="standin-chat", embedding_model="standin-embed")
+    config["roles"]["llm.embedding"]["retry"] = ONCE
     config["roles"].update(
         {
             "llm.alt": {"provider": "standin", "model": "standin-alt", "mode": "chat"},
@@ -40,11 +42,13 @@ def llmhub_config(server: StandInServer) -> dict[str, Any]:
                 "mode": "chat",
                 "params": {"max_tokens": 256},
             },
-            "llm.scripted": {"provider": "standin", "model": "standin-scripted", "mode": "chat"},
+            # one attempt each: the suites inject single faults, which llmhub's default retry (3) would absorb
+            "llm.scripted": {"provider": "standin", "model": "standin-scripted", "mode": "chat", "retry": ONCE},
             "llm.fallback": {
                 "provider": "standin",
                 "model": "standin-primary",
                 "mode": "chat",
+                "retry": ONCE,
                 "fallbacks": [{"provider": "standin", "model": "standin-backup"}],
             },
             "llm.tuned": {

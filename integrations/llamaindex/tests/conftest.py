@@ -82,6 +82,8 @@ def hub_config(server: StandInServer) -> dict[str, Any]:
             },
             "llm.keyed": {"provider": "keyed", "model": CHAT_MODEL, "mode": "chat"},
         },
+        # one attempt: the tests inject single faults, which llmhub's default retry (3 attempts) would absorb
+        "defaults": {"retry": {"max_attempts": 1}},
     }
 
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from llama_index.core.llms import ChatMessage
+
 from llama_index.embeddings.llmhub import RoleEmbedding
 from llama_index.llms.llmhub import RoleLLM
-
 from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import Reply, StandInServer
 

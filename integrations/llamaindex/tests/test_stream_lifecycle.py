@@ -29,7 +29,8 @@ def test_stream_chat_retries_an_empty_stream(server: StandInServer, fault: Fault
 
 async def test_astream_chat_raises_a_provider_server_error(server: StandInServer) -> None:
     server.enqueue("standin-chat", Fault(end_after_chunks=0))
-    with LLMHub(config=server.chat_config()) as hub:
-        with pytest.raises(ProviderServerError, match="ended before its first chunk"):
-            async for _ in await RoleLLM("llm.inference", hub=hub).astream_chat(USER):
-                pass
+    cfg = server.chat_config()
+    cfg["roles"]["llm.inference"]["retry"] = {"max_attempts": 1}  # the default (3) would retry past the fault
+    with LLMHub(config=cfg) as hub, pytest.raises(ProviderServerError, match="ended before its first chunk"):
+        async for _ in await RoleLLM("llm.inference", hub=hub).astream_chat(USER):
+            pass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from langchain_llmhub import RoleChatModel, RoleEmbeddings
-
 from llmhub_runtime import LLMHub
 from llmhub_runtime.testing import Reply, StandInServer
+
+from langchain_llmhub import RoleChatModel, RoleEmbeddings
 
 
 @pytest.fixture
