@@ -33,15 +33,16 @@ def test_ci_runs_the_linters_after_the_tests() -> None:
 
 
 def _fake_checkout(tmp_path: Path, failing: set[str]) -> Path:
-    """A copy of .ci/run whose python3, pip, pytest, ruff and mypy are stubs exiting 1 if named in ``failing``."""
+    """A copy of .ci/run whose tools (python3, pip, pytest, ruff, mypy; redis-server is found, so no apt-get)
+    are stubs exiting 1 if named in ``failing``."""
     checkout = tmp_path / "checkout"
     (checkout / ".ci").mkdir(parents=True)
     shutil.copy(CI, checkout / ".ci" / "run")
     bin_dir = checkout / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     log = tmp_path / "calls.log"
-    for tool in ("python", "pip", "ruff", "mypy", "python3"):
-        where = tmp_path / "path" if tool == "python3" else bin_dir
+    for tool in ("python", "pip", "ruff", "mypy", "python3", "redis-server"):
+        where = tmp_path / "path" if tool in ("python3", "redis-server") else bin_dir
         where.mkdir(exist_ok=True)
         script = where / tool
         # A check is named by the tool and its first argument: "python -m" (pytest), "ruff format", ...
