@@ -48,9 +48,7 @@ class OpenTelemetryHook:
         except ImportError as exc:  # pragma: no cover - exercised only without the extra
             from .errors import UsageError
 
-            raise UsageError(
-                "OpenTelemetryHook needs opentelemetry-api: pip install 'llmhub-runtime[otel]'"
-            ) from exc
+            raise UsageError("OpenTelemetryHook needs opentelemetry-api: pip install 'llmhub-runtime[otel]'") from exc
         self._trace = trace
         self._tracer = trace.get_tracer("llmhub_runtime", tracer_provider=tracer_provider)
         meter = metrics.get_meter("llmhub_runtime", meter_provider=meter_provider)

@@ -85,7 +85,9 @@ def test_unknown_provider_key(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
-    text = GOOD.replace("    mode: embedding", "    mode: embeding").replace("openai\n  mode: chat\n", "openai\n  mood: chat\n")
+    text = GOOD.replace("    mode: embedding", "    mode: embeding").replace(
+        "openai\n  mode: chat\n", "openai\n  mood: chat\n"
+    )
     error = problems(tmp_path, text)
     paths = [p.key_path for p in error.problems]
     assert paths == ["roles.llm.embedding.mode", "defaults.mood"]

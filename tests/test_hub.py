@@ -119,7 +119,11 @@ def test_embedding_sync_and_async(make_hub: HubFactory) -> None:
 @both_transports
 def test_anthropic_provider_through_any_llm(make_hub: HubFactory, server: StandInServer) -> None:
     cfg = server.chat_config()
-    cfg["roles"]["llm.claude"] = {"provider": "standin-anthropic", "model": "claude-standin", "params": {"max_tokens": 50}}
+    cfg["roles"]["llm.claude"] = {
+        "provider": "standin-anthropic",
+        "model": "claude-standin",
+        "params": {"max_tokens": 50},
+    }
     hub = make_hub(cfg)
     response = hub.completion("llm.claude", HI)
     assert response.choices[0].message.content == "Stand-in reply to: hello there"
@@ -275,8 +279,13 @@ def test_malformed_messages(make_hub: HubFactory, server: StandInServer, message
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("", "empty string"), ([], "empty list"), ([1, 2], "input[0] is a int"), (["a", ""], "input[1] is an empty"),
-     (None, "not NoneType")],
+    [
+        ("", "empty string"),
+        ([], "empty list"),
+        ([1, 2], "input[0] is a int"),
+        (["a", ""], "input[1] is an empty"),
+        (None, "not NoneType"),
+    ],
 )
 def test_bad_embedding_input(make_hub: HubFactory, value: Any, fragment: str) -> None:
     with pytest.raises(InvalidInputError) as info:
@@ -317,7 +326,10 @@ def test_provider_errors_are_typed(
     assert type(error) is error_type
     assert (error.attempts, len(server.requests)) == (attempts, attempts)  # type: ignore[attr-defined]
     assert (error.role, error.provider, error.model, error.status_code) == (  # type: ignore[attr-defined]
-        "llm.inference", "standin", "standin-chat", status
+        "llm.inference",
+        "standin",
+        "standin-chat",
+        status,
     )
     assert type(error.__cause__).__module__.startswith("any_llm")
 
@@ -355,7 +367,11 @@ def test_hooks_on_success_and_error(make_hub: HubFactory, server: StandInServer,
     assert recorder.kinds() == ["start", "end", "start", "error"]
     end, error = recorder.events[1], recorder.events[3]
     assert (end.role, end.provider, end.model, end.mode, end.attempt) == (
-        "llm.inference", "standin", "standin-chat", "chat", 1
+        "llm.inference",
+        "standin",
+        "standin-chat",
+        "chat",
+        1,
     )
     assert end.usage is not None and end.usage.total_tokens == 7
     assert end.answered_model == "standin-chat"

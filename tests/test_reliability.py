@@ -34,8 +34,14 @@ PRIMARY = "primary-model"
 BACKUP = "backup-model"
 
 
-def reliable(server: StandInServer, *, attempts: int = 3, fallbacks: list[dict[str, Any]] | None = None,
-             timeout: float | None = None, **retry: Any) -> dict[str, Any]:
+def reliable(
+    server: StandInServer,
+    *,
+    attempts: int = 3,
+    fallbacks: list[dict[str, Any]] | None = None,
+    timeout: float | None = None,
+    **retry: Any,
+) -> dict[str, Any]:
     cfg = server.chat_config()
     role: dict[str, Any] = {
         "provider": "standin",
@@ -125,10 +131,14 @@ def test_fallback_chain_role_then_inline(
 ) -> None:
     server.enqueue(PRIMARY, Fault(status=500), Fault(status=500))
     server.enqueue(BACKUP, Fault(status=401))
-    cfg = reliable(server, attempts=2, fallbacks=[
-        {"role": "llm.backup"},
-        {"provider": "standin", "model": "inline-model", "params": {"temperature": 0.9}},
-    ])
+    cfg = reliable(
+        server,
+        attempts=2,
+        fallbacks=[
+            {"role": "llm.backup"},
+            {"provider": "standin", "model": "inline-model", "params": {"temperature": 0.9}},
+        ],
+    )
     response = make_hub(cfg, hooks=[recorder]).completion("llm.inference", HI)
     assert response.model == "inline-model"
     assert [r.model for r in server.requests] == [PRIMARY, PRIMARY, BACKUP, "inline-model"]
@@ -290,20 +300,42 @@ def test_retry_after_http_date() -> None:
 @pytest.mark.parametrize(
     ("roles", "path", "fragment"),
     [
-        ({"a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "b"}]},
-          "b": {"provider": "openai", "model": "m", "fallbacks": [{"role": "a"}]}},
-         "roles.b.fallbacks[0].role", "fallback cycle: a -> b -> a"),
-        ({"a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "e"}]},
-          "e": {"provider": "openai", "model": "m", "mode": "embedding"}},
-         "roles.a.fallbacks[0].role", "has mode 'embedding' but role 'a' has mode 'chat'"),
-        ({"a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "bb"}]}},
-         "roles.a.fallbacks[0].role", "fallback role 'bb' is not defined"),
-        ({"a": {"provider": "openai", "model": "m", "fallbacks": [{"provider": "openai"}]}},
-         "roles.a.fallbacks[0]", "needs 'role: NAME', or both 'provider:' and 'model:'"),
-        ({"a": {"provider": "openai", "model": "m", "retry": {"max_attempts": 0}}},
-         "roles.a.retry.max_attempts", "greater than or equal to 1"),
-        ({"a": {"provider": "openai", "model": "m", "retry": {"max_atempts": 2}}},
-         "roles.a.retry.max_atempts", "unknown key"),
+        (
+            {
+                "a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "b"}]},
+                "b": {"provider": "openai", "model": "m", "fallbacks": [{"role": "a"}]},
+            },
+            "roles.b.fallbacks[0].role",
+            "fallback cycle: a -> b -> a",
+        ),
+        (
+            {
+                "a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "e"}]},
+                "e": {"provider": "openai", "model": "m", "mode": "embedding"},
+            },
+            "roles.a.fallbacks[0].role",
+            "has mode 'embedding' but role 'a' has mode 'chat'",
+        ),
+        (
+            {"a": {"provider": "openai", "model": "m", "fallbacks": [{"role": "bb"}]}},
+            "roles.a.fallbacks[0].role",
+            "fallback role 'bb' is not defined",
+        ),
+        (
+            {"a": {"provider": "openai", "model": "m", "fallbacks": [{"provider": "openai"}]}},
+            "roles.a.fallbacks[0]",
+            "needs 'role: NAME', or both 'provider:' and 'model:'",
+        ),
+        (
+            {"a": {"provider": "openai", "model": "m", "retry": {"max_attempts": 0}}},
+            "roles.a.retry.max_attempts",
+            "greater than or equal to 1",
+        ),
+        (
+            {"a": {"provider": "openai", "model": "m", "retry": {"max_atempts": 2}}},
+            "roles.a.retry.max_atempts",
+            "unknown key",
+        ),
     ],
 )
 def test_reliability_config_is_validated(roles: dict[str, Any], path: str, fragment: str) -> None:

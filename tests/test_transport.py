@@ -74,7 +74,10 @@ def test_credentials_in_api_base_keep_httpx(server: StandInServer) -> None:
     cfg = server.chat_config()
     cfg["providers"]["standin"]["api_base"] = server.openai_base.replace("http://", "http://user:secret@")
     transport, why = _transport_of(cfg)
-    assert (transport, why) == ("httpx", "auto: api_base has credentials in it, which aiohttp refuses beside the SDK's auth header")
+    assert (transport, why) == (
+        "httpx",
+        "auto: api_base has credentials in it, which aiohttp refuses beside the SDK's auth header",
+    )
     assert "secret" not in why
 
 

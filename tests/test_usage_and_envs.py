@@ -110,17 +110,21 @@ def test_unknown_env_lists_known(server: StandInServer) -> None:
 
 def test_env_overlay_is_validated() -> None:
     with pytest.raises(ConfigValidationError) as info:
-        config_from_dict({
-            "roles": {"r": {"provider": "openai", "model": "m"}},
-            "envs": {"prod": {"roles": {"r": {"provider": "opnai"}}, "rols": {}}},
-        })
+        config_from_dict(
+            {
+                "roles": {"r": {"provider": "openai", "model": "m"}},
+                "envs": {"prod": {"roles": {"r": {"provider": "opnai"}}, "rols": {}}},
+            }
+        )
     paths = [p.key_path for p in info.value.problems]
     assert paths == ["envs.prod.rols"]
     with pytest.raises(ConfigValidationError) as info:
-        config_from_dict({
-            "roles": {"r": {"provider": "openai", "model": "m"}},
-            "envs": {"prod": {"roles": {"r": {"provider": "opnai"}}}},
-        })
+        config_from_dict(
+            {
+                "roles": {"r": {"provider": "openai", "model": "m"}},
+                "envs": {"prod": {"roles": {"r": {"provider": "opnai"}}}},
+            }
+        )
     problem = info.value.problems[0]
     assert problem.key_path == "envs.prod.roles.r.provider"
     assert problem.suggestion == "openai"
