@@ -382,8 +382,11 @@ class LLMHub:
         """Embeddings for ``input`` (a string or a list of strings) with ``role``.
 
         With a response cache, each text is looked up on its own and only the new ones are sent.
+        A role's ``batch_size`` splits a larger input into requests of at most that many texts.
         """
         inputs = check_embedding_input(input)
+        if (chunks := self._batches(role, inputs)) is not None:
+            return _joined([self.embedding(role, chunk, params_override, cache, **kwargs) for chunk in chunks])
         policy = self._cache_policy(role, cache)
         if policy is not None:
             plan = self._prepare(role, "embedding", False)
@@ -417,6 +420,8 @@ class LLMHub:
     ) -> CreateEmbeddingResponse:
         """Async embeddings for ``input`` with ``role``."""
         inputs = check_embedding_input(input)
+        if (chunks := self._batches(role, inputs)) is not None:
+            return _joined([await self.aembedding(role, chunk, params_override, cache, **kwargs) for chunk in chunks])
         policy = self._cache_policy(role, cache)
         if policy is not None:
             plan = self._prepare(role, "embedding", False)
@@ -439,6 +444,14 @@ class LLMHub:
             lambda client, model, args: client.aembedding(model, inputs, **args),
             size=inputs,
         )  # fmt: skip
+
+    def _batches(self, role: str, inputs: str | list[str]) -> list[list[str]] | None:
+        """``inputs`` in the role's ``batch_size`` chunks, or ``None`` when it fits in one request."""
+        entry = self._resolver.config.roles.get(role) if isinstance(role, str) else None
+        size = entry.batch_size if entry is not None else None
+        if size is None or isinstance(inputs, str) or len(inputs) <= size:
+            return None
+        return [inputs[start : start + size] for start in range(0, len(inputs), size)]
 
     # --- images, audio, rerank, moderation, responses -------------------------------------------
 
@@ -823,6 +836,25 @@ def _close_all(clients: Sequence[tuple[asyncio.AbstractEventLoop | None, Any]]) 
                 loop.run_until_complete(close_client(client))  # an idle loop the caller kept
         except Exception:  # a client whose loop is gone or busy: nothing left to close here
             logger.debug("llmhub: could not close a client", exc_info=True)
+
+
+def _joined(responses: Sequence[Any]) -> CreateEmbeddingResponse:
+    """One embeddings answer from the answers of consecutive chunks: indexes continue, usage adds up."""
+    from any_llm.types.completion import CreateEmbeddingResponse
+
+    data: list[dict[str, Any]] = []
+    prompt = total = 0
+    for response in responses:
+        offset = len(data)
+        data.extend({"object": "embedding", "index": offset + item.index, "embedding": item.embedding}
+                    for item in response.data)  # fmt: skip
+        if response.usage is not None:
+            prompt += response.usage.prompt_tokens
+            total += response.usage.total_tokens
+    usage = {"prompt_tokens": prompt, "total_tokens": total}
+    return CreateEmbeddingResponse.model_validate(
+        {"object": "list", "model": responses[0].model, "data": data, "usage": usage}
+    )
 
 
 def _uses_cache(config: RuntimeConfig) -> bool:

@@ -242,6 +242,12 @@ class RoleConfig(_Frozen):
     retry: RetryPolicy | None = None
     fallbacks: list[FallbackConfig] = Field(default_factory=list)
     context_window: int | None = Field(None, gt=0, description="Tokens the model accepts; for framework adapters.")
+    batch_size: int | None = Field(
+        None,
+        gt=0,
+        le=100_000,
+        description="Embedding roles: most texts in one request; the hub splits a larger input into several.",
+    )
     pricing: Pricing | None = Field(None, description="Prices of the role's own target (not its fallbacks).")
     limits: Limits | None = Field(None, description="Limits of the role's own target (not its fallbacks).")
     cooldown: Cooldown | None = Field(None, description="Circuit breaker of the role's own target.")

@@ -438,6 +438,10 @@ def _check_role(config: RuntimeConfig, name: str, mode: str, targets: list[Targe
     loc: Loc = ("roles", name)
     role = config.roles[name]
     _check_tools(name, role, mode, loc)
+    if role.batch_size is not None and mode != "embedding":
+        raise ConfigProblemError(
+            (*loc, "batch_size"), f"'batch_size' is only for embedding roles; role {name!r} has mode {mode!r}"
+        )
     inline = [index for index, fallback in enumerate(role.fallbacks) if fallback.role is None]
     own = [target for target in targets if target.via_role == name]
     for position, target in enumerate(own):
