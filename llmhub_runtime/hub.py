@@ -36,7 +36,6 @@ from .inputs import (
     check_text,
 )
 from .retry import Attempt, CallPlan, Emit, Timer, Wait
-from .traffic.controller import TrafficController
 from .usage import UsageLedger, UsageReport
 
 if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is built, not at import
@@ -51,6 +50,7 @@ if TYPE_CHECKING:  # pydantic (the config models) loads when the first hub is bu
     from .cache.layer import CacheFlag, CacheStats, ResponseCache
     from .compat import PayloadCallback
     from .models import ResolvedCall, RuntimeConfig, Target
+    from .traffic.controller import TrafficController
 
 __all__ = ["LLMHub"]
 
@@ -125,6 +125,8 @@ class LLMHub:
         self._timer = timer or Timer()
         self._clients = ClientPool()
         self._closed = False
+        from .traffic.controller import TrafficController  # with the config models: not at import
+
         self._traffic = TrafficController.for_config(self._resolver.config, self._timer)
         self._cache_layer: ResponseCache | None = None
         self._cached_roles = _uses_cache(self._resolver.config)
