@@ -24,8 +24,16 @@ __all__ = ["ExactErrors", "aiohttp_client"]
 
 
 def aiohttp_client(sdk_name: str, **kwargs: Any) -> httpx.AsyncClient:
-    """``<sdk>.DefaultAioHttpClient(**kwargs)`` (the SDK's defaults: limits, timeout) with ``ExactErrors`` inside."""
-    return _client_class(importlib.import_module(sdk_name).DefaultAioHttpClient)(**kwargs)
+    """``<sdk>.DefaultAioHttpClient(**kwargs)`` (the SDK's defaults: limits, timeout) with ``ExactErrors`` inside.
+
+    ``RuntimeError`` when the SDK is not built on httpx (openai 3.x is on httpx2): httpx-aiohttp's
+    transport answers httpx requests only, and such a client fails on its first request.
+    """
+    module = importlib.import_module(sdk_name)
+    if not issubclass(module.DefaultAsyncHttpxClient, httpx.AsyncClient):
+        base = module.DefaultAsyncHttpxClient.__mro__[1]
+        raise RuntimeError(f"the {sdk_name} SDK's client is a {base.__module__}.{base.__qualname__}, not httpx's")
+    return _client_class(module.DefaultAioHttpClient)(**kwargs)
 
 
 @functools.cache

@@ -154,7 +154,22 @@ def choose_transport(target: Target) -> tuple[str, str]:
         return "httpx", "auto: httpx-aiohttp is not installed (pip install 'llmhub-runtime[aiohttp]')"
     if target.api_base and "@" in target.api_base.split("://", 1)[-1].split("/", 1)[0]:
         return "httpx", "auto: api_base has credentials in it, which aiohttp refuses beside the SDK's auth header"
+    if not sdk_on_httpx(family):
+        return "httpx", f"auto: the installed {family} SDK is not built on httpx, which httpx-aiohttp serves"
     return "aiohttp", "auto: httpx-aiohttp is installed"
+
+
+@functools.cache
+def sdk_on_httpx(sdk_name: str) -> bool:
+    """Whether the ``openai``/``anthropic`` SDK's async client is an ``httpx.AsyncClient`` (openai 3.x is on httpx2)."""
+    try:
+        import importlib
+
+        import httpx
+
+        return issubclass(importlib.import_module(sdk_name).DefaultAsyncHttpxClient, httpx.AsyncClient)
+    except (ImportError, AttributeError, TypeError):
+        return False
 
 
 def aiohttp_installed() -> bool:

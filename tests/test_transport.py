@@ -130,3 +130,23 @@ def test_sdk_family_equals_the_real_provider_class(kind: str) -> None:
         else None
     )
     assert sdk_family(kind) == real
+
+
+def test_an_sdk_not_built_on_httpx_keeps_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """openai 3.x builds on httpx2, which httpx-aiohttp does not serve: auto must not pick aiohttp for it."""
+    import types
+
+    from llmhub_runtime.aiohttp_transport import aiohttp_client
+    from llmhub_runtime.clients import sdk_on_httpx
+
+    class OtherClient:  # the shape of openai 3.x's DefaultAsyncHttpxClient: not an httpx.AsyncClient
+        pass
+
+    sdk = types.ModuleType("sdk_on_httpx2")
+    sdk.DefaultAsyncHttpxClient = type("DefaultAsyncHttpxClient", (OtherClient,), {})  # type: ignore[attr-defined]
+    sdk.DefaultAioHttpClient = object  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sdk_on_httpx2", sdk)
+    assert sdk_on_httpx("sdk_on_httpx2") is False
+    with pytest.raises(RuntimeError, match="not httpx's"):
+        aiohttp_client("sdk_on_httpx2")
+    assert sdk_on_httpx("openai") is True  # the openai SDK of this test environment (2.x) is on httpx
