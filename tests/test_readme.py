@@ -17,7 +17,7 @@ CHECKS = ["ruff check .", "ruff format --check .", "mypy --strict"]
 
 def test_ci_runs_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
-    ci_lines = [line for line in CI.read_text().splitlines() if line.startswith("python3 -m venv")]
+    ci_lines = [line for line in CI.read_text().splitlines() if line.startswith("python3 -m venv .venv &&")]
     assert len(ci_lines) == 1
     assert ci_lines[0] in readme
     assert "python -m pytest" in ci_lines[0]
@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_ci_runs_the_linters_after_the_tests() -> None:
     lines = CI.read_text().splitlines()
-    test_line = next(n for n, line in enumerate(lines) if line.startswith("python3 -m venv"))
+    test_line = next(n for n, line in enumerate(lines) if line.startswith("python3 -m venv .venv &&"))
     for check in CHECKS:
         assert lines.index(f".venv/bin/{check} || failed=1") > test_line
 
@@ -41,10 +41,12 @@ def _fake_checkout(tmp_path: Path, failing: set[str]) -> Path:
     bin_dir = checkout / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     log = tmp_path / "calls.log"
-    for tool in ("python", "pip", "ruff", "mypy", "python3", "redis-server"):
-        where = tmp_path / "path" if tool in ("python3", "redis-server") else bin_dir
+    app_dir = checkout / ".venv-app" / "bin"  # the app environment's smoke run
+    app_dir.mkdir(parents=True)
+    for tool in ("python", "pip", "ruff", "mypy", "python3", "redis-server", "app/python", "app/pip"):
+        where = tmp_path / "path" if tool in ("python3", "redis-server") else app_dir if "/" in tool else bin_dir
         where.mkdir(exist_ok=True)
-        script = where / tool
+        script = where / tool.split("/")[-1]
         # A check is named by the tool and its first argument: "python -m" (pytest), "ruff format", ...
         script.write_text(
             "#!/bin/sh\n"
@@ -75,7 +77,7 @@ def test_ci_passes_when_every_check_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-@pytest.mark.parametrize("failing", ["ruff check", "ruff format", "mypy --strict", "python -m"])
+@pytest.mark.parametrize("failing", ["ruff check", "ruff format", "mypy --strict", "python -m", "app/python examples"])
 def test_ci_fails_when_one_check_fails(tmp_path: Path, failing: str) -> None:
     code, calls = _run_ci(tmp_path, {failing})
     assert code == 1
