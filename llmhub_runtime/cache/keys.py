@@ -19,7 +19,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..models import ResolvedCall, Target
 
-__all__ = ["KEY_VERSION", "NOT_OUTPUT_SHAPING", "call_fingerprint", "item_key", "request_key", "role_prefix"]
+__all__ = [
+    "KEY_VERSION",
+    "NOT_OUTPUT_SHAPING",
+    "call_fingerprint",
+    "item_key",
+    "item_keys",
+    "request_key",
+    "role_prefix",
+]
 
 KEY_VERSION = "llmhub-cache-1"
 
@@ -116,5 +124,17 @@ def request_key(call: ResolvedCall, inputs: Any, layers: Sequence[Mapping[str, A
 
 
 def item_key(call: ResolvedCall, item: str, layers: Sequence[Mapping[str, Any] | None]) -> str:
-    """The key of one embedding input: the same as ``request_key`` for a one-item request."""
-    return request_key(call, {"embed": item}, layers)
+    """The key of one embedding input (``item_keys`` for one item)."""
+    return item_keys(call, [item], layers)[0]
+
+
+def item_keys(call: ResolvedCall, items: Sequence[str], layers: Sequence[Mapping[str, Any] | None]) -> list[str]:
+    """The keys of embedding inputs: the role's targets and params are serialised once, then each text added."""
+    payload = {"v": KEY_VERSION, "mode": call.mode, "targets": [_target_part(t, layers) for t in call.targets]}
+    head = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    prefix = role_prefix(call.role)
+    keys = []
+    for item in items:
+        digest = hashlib.sha256(head + b"\x00" + item.encode()).digest()
+        keys.append(prefix + base64.urlsafe_b64encode(digest).decode().rstrip("="))
+    return keys

@@ -22,8 +22,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import threading
 import time
+from array import array
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from ..hooks import Usage
 from ..models import RuntimeConfig
 from ..retry import Attempt, CallPlan, Timer
 from .config import CacheConfig
-from .keys import item_key, request_key
+from .keys import item_keys, request_key
 from .redis_store import RedisStore, StoreUnavailableError
 from .replay import assemble, replay
 from .stores import CacheStore, MemoryStore, SQLiteStore
@@ -483,7 +485,7 @@ class ResponseCache:
     ) -> tuple[list[str], list[str], CacheStore]:
         texts = [inputs] if isinstance(inputs, str) else list(inputs)
         layers = (override, kwargs)
-        return texts, [item_key(plan.call, text, layers) for text in texts], self.store(config)
+        return texts, item_keys(plan.call, texts, layers), self.store(config)
 
     def _embedding_answer(self, plan: CallPlan, texts: list[str], found: list[bytes | None], fresh: Any) -> Any:
         from any_llm.types.completion import CreateEmbeddingResponse
@@ -498,7 +500,7 @@ class ResponseCache:
         model = fresh.model if fresh is not None else None
         for index, (text, value) in enumerate(zip(texts, found, strict=True)):
             if value is not None:
-                stored = json.loads(value)
+                stored = _load_vector(value)
                 vector = stored["embedding"]
                 model = model or stored.get("model")
             elif text in by_text:
@@ -528,13 +530,30 @@ def _vectors_to_store(
     vectors = {}
     missing = _missing(texts, found)
     for text, item in zip(missing, fresh.data, strict=False):
-        vectors[text] = json.dumps({"model": fresh.model, "embedding": list(item.embedding)}).encode()
+        vectors[text] = _dump_vector(fresh.model, item.embedding)
     items = {
         key: vectors[text]
         for key, text, value in zip(keys, texts, found, strict=True)
         if value is None and text in vectors
     }
     return list(items.items())
+
+
+def _dump_vector(model: str, vector: Sequence[float]) -> bytes:
+    """A stored vector: the model's name, a NUL, then the floats as little-endian doubles (exact, fast to read)."""
+    values = array("d", vector)
+    if sys.byteorder == "big":  # stored little-endian, so machines sharing a Redis agree
+        values.byteswap()
+    return model.encode() + b"\x00" + values.tobytes()
+
+
+def _load_vector(raw: bytes) -> dict[str, Any]:
+    model, _, data = raw.partition(b"\x00")
+    vector = array("d")
+    vector.frombytes(data)
+    if sys.byteorder == "big":
+        vector.byteswap()
+    return {"model": model.decode(), "embedding": vector.tolist()}
 
 
 def _dump(result: Any) -> bytes:
