@@ -269,11 +269,14 @@ class ResponseCache:
             self._store_failed(entry.role, exc)
         return None
 
-    def _finish(self, entry: _Entry, raw: bytes | None) -> None:
-        """Store the answer (``None``: the call failed), give up the Redis claim, and wake local followers."""
+    def _finish(self, entry: _Entry, raw: bytes | None, *, stored: bool = False) -> None:
+        """Store the answer (``None``: the call failed), give up the Redis claim, and wake local followers.
+
+        ``stored``: the answer is in the store already (another process wrote it); only wake the followers.
+        """
         store = entry.store
         try:
-            if raw is not None:
+            if raw is not None and not stored:
                 if isinstance(store, RedisStore):
                     store.set_many([(entry.key, raw)], entry.config.ttl, release=(entry.key, entry.token))
                 else:
@@ -342,7 +345,7 @@ class ResponseCache:
             entry.flight, entry.leader = self._lead(entry.key)
             raw = self._claim_or_wait(entry, plan) if entry.leader else None
             if raw is not None:
-                self._finish(entry, None)  # wakes local followers; the answer is stored already
+                self._finish(entry, raw, stored=True)  # another process answered: hand it to local followers
         if raw is not None:
             answer, events = self._hit(plan, raw, stream)
             for event in events:
@@ -399,7 +402,7 @@ class ResponseCache:
             entry.flight, entry.leader = self._lead(entry.key)
             raw = await self._io(entry, self._claim_or_wait, entry, plan) if entry.leader else None
             if raw is not None:
-                self._finish(entry, None)
+                self._finish(entry, raw, stored=True)
         if raw is not None:
             answer, events = self._hit(plan, raw, stream)
             for event in events:
