@@ -219,17 +219,6 @@ class ResponseCache:
         except Exception as exc:  # a cache never fails a call
             self._store_failed(role, exc)
 
-    async def _aget(self, role: str, store: CacheStore, keys: Sequence[str]) -> list[bytes | None]:
-        if isinstance(store, MemoryStore):
-            return self._get(role, store, keys)
-        return await asyncio.to_thread(self._get, role, store, keys)
-
-    async def _aset(self, role: str, store: CacheStore, items: Sequence[tuple[str, bytes]], ttl: float | None) -> None:
-        if isinstance(store, MemoryStore):
-            self._set(role, store, items, ttl)
-        else:
-            await asyncio.to_thread(self._set, role, store, items, ttl)
-
     # --- single flight ------------------------------------------------------------------------
 
     def _lead(self, key: str) -> tuple[_Flight, bool]:
@@ -373,9 +362,9 @@ class ResponseCache:
         finally:
             self._finish(entry, raw)  # only a stream that ran to its end is stored
 
-    async def _io(self, entry: _Entry, fn: Callable[..., T], *args: Any) -> T:
+    async def _io(self, store: CacheStore, fn: Callable[..., T], *args: Any) -> T:
         """Run a store step: inline for the memory store, on a worker thread for files and Redis."""
-        if isinstance(entry.store, MemoryStore):
+        if isinstance(store, MemoryStore):
             return fn(*args)
         return await asyncio.to_thread(fn, *args)
 
@@ -393,14 +382,14 @@ class ResponseCache:
         entry = self._chat_entry(plan, msgs, (override, kwargs), policy)
         if entry is None:
             return await hub._acomplete(plan, msgs, override, stream, kwargs)
-        raw = (await self._io(entry, self._get, entry.role, entry.store, [entry.key]))[0] if entry.read else None
+        raw = (await self._io(entry.store, self._get, entry.role, entry.store, [entry.key]))[0] if entry.read else None
         if raw is None and entry.read and (flight := self._local_flight(entry.key)) is not None:
             timeout = self._deadline(plan) - self._timer.now()
             with contextlib.suppress(TimeoutError):  # shielded: a cancelled follower must not cancel the leader
                 raw = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(flight.future)), timeout)
         if raw is None:
             entry.flight, entry.leader = self._lead(entry.key)
-            raw = await self._io(entry, self._claim_or_wait, entry, plan) if entry.leader else None
+            raw = await self._io(entry.store, self._claim_or_wait, entry, plan) if entry.leader else None
             if raw is not None:
                 self._finish(entry, raw, stored=True)
         if raw is not None:
@@ -412,11 +401,11 @@ class ResponseCache:
         try:
             result = await hub._acomplete(plan, msgs, override, stream, kwargs)
         except BaseException:
-            await asyncio.shield(self._io(entry, self._finish, entry, None))
+            await asyncio.shield(self._io(entry.store, self._finish, entry, None))
             raise
         if stream:
             return self._arecord_stream(result, entry)
-        await self._io(entry, self._finish, entry, _dump(result))
+        await self._io(entry.store, self._finish, entry, _dump(result))
         return result
 
     async def _arecord_stream(self, chunks: AsyncIterator[Any], entry: _Entry) -> AsyncIterator[Any]:
@@ -428,7 +417,7 @@ class ResponseCache:
                 yield chunk
             raw = _dump(assemble(seen))
         finally:
-            await asyncio.shield(self._io(entry, self._finish, entry, raw))
+            await asyncio.shield(self._io(entry.store, self._finish, entry, raw))
 
     # --- embeddings ---------------------------------------------------------------------------
 
@@ -468,11 +457,15 @@ class ResponseCache:
         """Async twin of ``embedding``."""
         config, read = policy
         texts, keys, store = self._embedding_keys(plan, inputs, override, kwargs, config)
-        found: list[bytes | None] = await self._aget(plan.call.role, store, keys) if read else [None] * len(keys)
+        found: list[bytes | None] = (
+            await self._io(store, self._get, plan.call.role, store, keys) if read else [None] * len(keys)
+        )
         missing = _missing(texts, found)
         fresh = await call(missing) if missing else None
         if fresh is not None:
-            await self._aset(plan.call.role, store, _vectors_to_store(keys, texts, found, fresh), config.ttl)
+            await self._io(
+                store, self._set, plan.call.role, store, _vectors_to_store(keys, texts, found, fresh), config.ttl
+            )
         elif missing == []:
             for event in _hit_events(plan):
                 await emit(event)

@@ -77,11 +77,6 @@ class RedisStore:
         except self._errors as exc:
             raise StoreUnavailableError(f"Redis at {_public(self.url)}: {type(exc).__name__}") from None
 
-    def ttl_of(self, key: str) -> float | None:
-        """Seconds left for ``key`` by the server's clock (``None``: no expiry or missing)."""
-        left = int(self._run("pttl", _PREFIX + key))
-        return left / 1000 if left >= 0 else None
-
     def claim(self, key: str, seconds: float) -> str | None:
         """Become the one worker computing ``key`` for at most ``seconds``; a token, or ``None`` if taken."""
         token = secrets.token_hex(8)
